@@ -1,0 +1,84 @@
+# The labs: for each, the reference program (solutions/) and the learner's
+# (labs/). Lab NN's program is lab NN-1's modules plus its own: the earlier
+# modules always come from solutions/, so a learner works on one lab at a time.
+
+set(NSLAB_LABS 01-uts 02-ipc 03-pid 04-mount)
+set(NSLAB_MODULE_01-uts uts)
+set(NSLAB_MODULE_02-ipc ipc)
+set(NSLAB_MODULE_03-pid pid)
+set(NSLAB_MODULE_04-mount mount)
+
+# One library per solution module, reused by every later lab.
+foreach(lab IN LISTS NSLAB_LABS)
+  add_library(solution_module_${lab} STATIC solutions/${lab}/${NSLAB_MODULE_${lab}}.cpp)
+  target_include_directories(solution_module_${lab} PUBLIC ${CMAKE_SOURCE_DIR}/solutions)
+  target_link_libraries(solution_module_${lab} PUBLIC nslab_common PRIVATE nslab_flags)
+endforeach()
+
+# nslab_add_program(VARIANT solutions|labs LAB NN-name EARLIER <labs before it>)
+function(nslab_add_program variant lab)
+  set(earlier ${ARGN})
+  set(target ${variant}_${lab})
+  set(dir ${CMAKE_SOURCE_DIR}/${variant}/${lab})
+  if(variant STREQUAL "solutions")
+    add_executable(${target} ${dir}/main.cpp)
+    target_link_libraries(${target} PRIVATE solution_module_${lab})
+  else()
+    add_executable(${target} ${dir}/main.cpp ${dir}/${NSLAB_MODULE_${lab}}.cpp)
+    # The learner's own headers first, then the solutions' for earlier labs.
+    target_include_directories(${target} BEFORE PRIVATE ${CMAKE_SOURCE_DIR}/labs)
+    target_include_directories(${target} PRIVATE ${CMAKE_SOURCE_DIR}/solutions)
+    target_link_libraries(${target} PRIVATE nslab_common)
+    # A starter's stubs leave parameters and helpers unused until the TODO is done.
+    target_compile_options(${target} PRIVATE -Wno-unused-parameter -Wno-unused-function)
+  endif()
+  foreach(before IN LISTS earlier)
+    target_link_libraries(${target} PRIVATE solution_module_${before})
+  endforeach()
+  target_link_libraries(${target} PRIVATE nslab_flags)
+  set_target_properties(${target} PROPERTIES OUTPUT_NAME ${lab}
+                        RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/${variant})
+endfunction()
+
+set(earlier "")
+foreach(lab IN LISTS NSLAB_LABS)
+  nslab_add_program(solutions ${lab} ${earlier})
+  nslab_add_program(labs ${lab} ${earlier})
+  list(APPEND earlier ${lab})
+endforeach()
+
+# Exercise solutions that tests and tutorials use.
+add_executable(exercise_unshare_ipc solutions/02-ipc/exercises/unshare_ipc.cpp)
+target_link_libraries(exercise_unshare_ipc PRIVATE nslab_flags)
+set_target_properties(exercise_unshare_ipc PROPERTIES OUTPUT_NAME 02-ipc-unshare
+                      RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/solutions)
+
+# Static, so that it runs inside a busybox root filesystem; no sanitizers there.
+add_executable(exercise_chroot_escape solutions/04-mount/exercises/chroot_escape.cpp)
+target_compile_options(exercise_chroot_escape PRIVATE -Wall -Wextra)
+target_link_options(exercise_chroot_escape PRIVATE -static)
+set_target_properties(exercise_chroot_escape PROPERTIES OUTPUT_NAME chroot-escape
+                      RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/solutions)
+
+# Bats: every @test of labs/NN-name/tests/*.bats is its own CTest test, labelled labNN.
+foreach(lab IN LISTS NSLAB_LABS)
+  string(SUBSTRING ${lab} 0 2 number)
+  file(GLOB bats_files ${CMAKE_SOURCE_DIR}/labs/${lab}/tests/*.bats)
+  foreach(file IN LISTS bats_files)
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${file})
+    get_filename_component(stem ${file} NAME_WE)
+    file(STRINGS ${file} lines REGEX "^@test \"")
+    foreach(line IN LISTS lines)
+      string(REGEX REPLACE "^@test \"(.*)\" *\\{ *$" "\\1" name "${line}")
+      set(test_name "lab${number}/${stem}: ${name}")
+      add_test(NAME "${test_name}"
+               COMMAND bash ${CMAKE_SOURCE_DIR}/common/bats/run-one.sh ${file} "${name}")
+      set_tests_properties("${test_name}" PROPERTIES
+        LABELS "lab${number};bats"
+        RUN_SERIAL TRUE
+        TIMEOUT 60
+        SKIP_REGULAR_EXPRESSION "ok [0-9]+ [^\n]*# skip"
+        ENVIRONMENT "NSLAB_BUILD_DIR=${CMAKE_BINARY_DIR};NSLAB_SOURCE_DIR=${CMAKE_SOURCE_DIR};BATS_SUPPORT_DIR=${BATS_SUPPORT_DIR};BATS_ASSERT_DIR=${BATS_ASSERT_DIR}")
+    endforeach()
+  endforeach()
+endforeach()

@@ -1,0 +1,60 @@
+/// @file error.hpp
+/// @brief The one error type of nslab: what failed, and the errno that says why.
+#pragma once
+
+#include <cerrno>
+#include <stdexcept>
+#include <string>
+
+namespace nslab {
+
+/// @brief A failed step: the call and its arguments (the context) and the errno.
+///
+/// `what()` reads like `sethostname("box"): Operation not permitted`, the form
+/// every nslab program prints after its own name. An errno of 0 means the error
+/// is not a system call's (a bad option value, a missing file in a rootfs).
+class Error : public std::runtime_error {
+ public:
+  /// @param errnum the errno to report (0 for none); save it before any cleanup.
+  /// @param context what was attempted, with its arguments.
+  Error(int errnum, const std::string& context);
+
+  /// @brief The errno this error carries (0 if none).
+  [[nodiscard]] int errnum() const noexcept { return errnum_; }
+  /// @brief The context alone, without the strerror text.
+  [[nodiscard]] const std::string& context() const noexcept { return context_; }
+
+ private:
+  int errnum_;
+  std::string context_;
+};
+
+/// @brief A bad command line: reported in one line, exit status 125.
+class UsageError : public Error {
+ public:
+  explicit UsageError(const std::string& message) : Error(0, message) {}
+};
+
+/// @brief A learner's TODO that is not done yet (see the starter code in `labs/`).
+///
+/// The message is `TODO(lab NN): implement WHAT — see SECTION`, so a learner who
+/// runs the starter sees at once where to read. Thrown before any namespace
+/// exists or inside the child's new namespaces, so a TODO never changes the host.
+class Todo : public Error {
+ public:
+  /// @param lab the lab number, e.g. "01".
+  /// @param what what the learner must implement.
+  /// @param section where the tutorial explains it.
+  Todo(const std::string& lab, const std::string& what, const std::string& section)
+      : Error(0, "TODO(lab " + lab + "): implement " + what + " \u2014 see " + section) {}
+};
+
+/// @brief Throws an Error carrying the current errno (saved first) and @p context.
+[[noreturn]] void throw_errno(const std::string& context);
+
+/// @brief Returns @p result, or throws Error(errno, @p context) when it is -1.
+///
+/// For the many calls that return -1 and set errno: `check(::sethostname(...), "sethostname")`.
+long check(long result, const std::string& context);
+
+}  // namespace nslab

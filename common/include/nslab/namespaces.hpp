@@ -1,0 +1,59 @@
+/// @file namespaces.hpp
+/// @brief The kinds of namespace, clone flags by name, and identities from /proc/PID/ns.
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nslab {
+
+/// @brief One kind of namespace: its name in /proc/PID/ns, its clone flag, what it isolates.
+struct NamespaceKind {
+  std::string_view name;       ///< as in /proc/PID/ns: "uts", "mnt", ...
+  int clone_flag;              ///< CLONE_NEWUTS, CLONE_NEWNS, ...
+  std::string_view isolates;   ///< what it gives each container its own copy of
+};
+
+/// @brief Every kind the kernel has, in the order `ls /proc/PID/ns` lists them.
+extern const std::array<NamespaceKind, 8> kNamespaceKinds;
+
+/// @brief The kind whose name is @p name ("uts"), if there is one.
+std::optional<NamespaceKind> namespace_kind(std::string_view name);
+
+/// @brief Names the bits of a clone(2)/unshare(2) flags word: "CLONE_NEWUTS|CLONE_NEWIPC".
+///
+/// The low byte of a clone flags word is the signal sent to the parent on exit;
+/// it prints as "SIGCHLD". Unknown bits print in hex, so nothing is hidden. 0 prints "0".
+std::string clone_flags_to_string(unsigned long flags);
+
+/// @brief A namespace's identity: its kind and inode number, as the kernel shows
+/// them in the link /proc/PID/ns/KIND -> "uts:[4026531838]".
+struct NamespaceId {
+  std::string kind;     ///< "uts"
+  std::uint64_t inode;  ///< 4026531838
+  /// @brief "uts:[4026531838]", as readlink(2) shows it.
+  [[nodiscard]] std::string str() const;
+  friend bool operator==(const NamespaceId&, const NamespaceId&) = default;
+};
+
+/// @brief Parses "uts:[4026531838]"; nullopt if the text is not of that form.
+std::optional<NamespaceId> parse_namespace_link(std::string_view link);
+
+/// @brief Reads the identity of @p pid's namespace of kind @p kind (pid 0: this process).
+/// @throws Error from readlink(2): ENOENT (no such process or kind), EACCES.
+NamespaceId read_namespace_id(pid_t pid, std::string_view kind);
+
+/// @brief The entries of /proc/PID/ns (pid 0: this process), sorted as `ls` sorts them.
+/// @throws Error from opendir(2).
+std::vector<std::string> list_namespace_entries(pid_t pid);
+
+/// @brief "uts:[4026531838] ipc:[4026531839]" for the kinds in @p flags, of @p pid.
+std::string describe_namespaces(pid_t pid, int flags);
+
+}  // namespace nslab

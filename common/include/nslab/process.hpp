@@ -1,0 +1,66 @@
+/// @file process.hpp
+/// @brief Owning a child process, creating one with clone(2), and privilege checks.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <utility>
+
+namespace nslab {
+
+/// @brief Owns a child process: kills it with SIGKILL and reaps it unless it was
+/// waited for or released, so no error path leaves a process behind.
+class ChildProcess {
+ public:
+  ChildProcess() noexcept = default;
+  /// @brief Takes ownership of the child @p pid.
+  explicit ChildProcess(pid_t pid) noexcept : pid_(pid) {}
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ChildProcess(ChildProcess&& other) noexcept : pid_(other.release()) {}
+  ChildProcess& operator=(ChildProcess&& other) noexcept;
+  ~ChildProcess() { kill_and_reap(); }
+
+  /// @brief The child's PID as this process sees it (-1 if none).
+  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+  /// @brief Gives up ownership: the caller now reaps the child.
+  [[nodiscard]] pid_t release() noexcept { return std::exchange(pid_, -1); }
+  /// @brief Waits for the child to end and returns its wait status.
+  /// @throws Error on a waitpid(2) failure other than EINTR (ECHILD).
+  int wait();
+  /// @brief Sends SIGKILL and reaps; does nothing when no child is owned.
+  void kill_and_reap() noexcept;
+
+ private:
+  pid_t pid_ = -1;
+};
+
+/// @brief Runs @p body in a new process created by clone(2) with @p flags
+/// (namespace flags; SIGCHLD is added so the parent can waitpid it).
+///
+/// The child gets its own stack, allocated here; the stack grows down, so clone
+/// is given the top of it, 16-byte aligned (clone(2), "NOTES"). No CLONE_VM: the
+/// child has a copy of the parent's memory, and the parent frees its copy of the
+/// stack as soon as clone returns. @p body's return value is the child's exit
+/// status; it must not let an exception escape.
+/// @throws Error (EPERM without privilege, EINVAL for bad flag combinations,
+///         ENOSPC when a namespace limit is reached, ENOMEM).
+ChildProcess clone_process(int flags, const std::function<int()>& body);
+
+/// @brief True when this process has capability @p cap in its effective set
+/// (read from CapEff in /proc/self/status).
+bool has_effective_capability(int cap);
+
+/// @brief Makes this process a child subreaper (PR_SET_CHILD_SUBREAPER): orphans
+/// of its descendants are re-parented to it instead of to the host's init.
+/// @throws Error from prctl(2).
+void become_subreaper();
+
+/// @brief Kills (SIGKILL) and reaps every child of this process, again and again,
+/// until it has none. With become_subreaper(), this ends a container's background
+/// processes that outlived COMMAND when there is no PID namespace to do it.
+/// @return how many processes it killed.
+int kill_all_children() noexcept;
+
+}  // namespace nslab

@@ -1,0 +1,44 @@
+/// @file signals.hpp
+/// @brief Forwarding the runtime's signals to the container's PID 1.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <array>
+#include <string>
+
+namespace nslab {
+
+class Narrator;
+
+/// @brief The signals a runtime passes on to its container, as docker does.
+inline constexpr std::array<int, 6> kForwardedSignals = {SIGINT,  SIGTERM, SIGHUP,
+                                                          SIGQUIT, SIGUSR1, SIGUSR2};
+
+/// @brief kForwardedSignals plus SIGCHLD: what a runtime or an init waits for.
+sigset_t forwarded_signals_and_sigchld() noexcept;
+
+/// @brief "SIGTERM" for 15, as kill -l names it.
+std::string signal_name(int sig);
+
+/// @brief Blocks @p set (adding to the current mask) and returns the mask before.
+///
+/// Blocking before clone(2) closes a race: a signal that arrives while the child
+/// is being set up stays pending until the runtime is ready to forward it. The
+/// child inherits the blocked mask and restores the returned one before execve(2).
+/// The runtime never unblocks them again: it exits right after its container,
+/// and a signal still pending then must not kill it with the wrong status.
+/// @throws Error from sigprocmask(2).
+sigset_t block_signals(const sigset_t& set);
+
+/// @brief Waits for @p child, forwarding every signal in kForwardedSignals to it.
+///
+/// Signals must already be blocked (block_signals(forwarded_signals_and_sigchld())).
+/// Other children (orphans re-parented to a subreaper) are reaped on the way.
+/// A second SIGINT or SIGTERM sends SIGKILL: a PID 1 without a handler ignores
+/// the first (pid_namespaces(7)), and a user pressing Ctrl-C twice means it.
+/// @return @p child's wait status.
+int forward_signals_until_exit(pid_t child, Narrator& narrator);
+
+}  // namespace nslab

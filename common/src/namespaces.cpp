@@ -1,0 +1,145 @@
+#include "nslab/namespaces.hpp"
+
+#include <dirent.h>
+#include <sched.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdio>
+#include <utility>
+
+#include "nslab/error.hpp"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+namespace nslab {
+
+const std::array<NamespaceKind, 8> kNamespaceKinds = {{
+    {"cgroup", CLONE_NEWCGROUP, "the root of the cgroup tree it sees"},
+    {"ipc", CLONE_NEWIPC, "System V IPC objects and POSIX message queues"},
+    {"mnt", CLONE_NEWNS, "mount points"},
+    {"net", CLONE_NEWNET, "network devices, addresses, routes and ports"},
+    {"pid", CLONE_NEWPID, "process IDs"},
+    {"time", CLONE_NEWTIME, "the boot-time and monotonic clocks"},
+    {"user", CLONE_NEWUSER, "user and group IDs, and capabilities"},
+    {"uts", CLONE_NEWUTS, "hostname and NIS domain name"},
+}};
+
+std::optional<NamespaceKind> namespace_kind(std::string_view name) {
+  for (const NamespaceKind& kind : kNamespaceKinds) {
+    if (kind.name == name) return kind;
+  }
+  return std::nullopt;
+}
+
+std::string clone_flags_to_string(unsigned long flags) {
+  // Namespace flags first, then the other clone flags a runtime may use.
+  static constexpr std::array<std::pair<unsigned long, std::string_view>, 14> kNames = {{
+      {CLONE_NEWNS, "CLONE_NEWNS"},
+      {CLONE_NEWUTS, "CLONE_NEWUTS"},
+      {CLONE_NEWIPC, "CLONE_NEWIPC"},
+      {CLONE_NEWPID, "CLONE_NEWPID"},
+      {CLONE_NEWNET, "CLONE_NEWNET"},
+      {CLONE_NEWUSER, "CLONE_NEWUSER"},
+      {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"},
+      {CLONE_NEWTIME, "CLONE_NEWTIME"},
+      {CLONE_VM, "CLONE_VM"},
+      {CLONE_FS, "CLONE_FS"},
+      {CLONE_FILES, "CLONE_FILES"},
+      {CLONE_SIGHAND, "CLONE_SIGHAND"},
+      {CLONE_VFORK, "CLONE_VFORK"},
+      {CLONE_PARENT, "CLONE_PARENT"},
+  }};
+  std::string out;
+  auto append = [&out](std::string_view name) {
+    if (!out.empty()) out += '|';
+    out += name;
+  };
+  // CLONE_NEWTIME (0x80) lives inside the byte that otherwise holds the exit
+  // signal; clone(2) cannot take both, so a low byte equal to it is the flag.
+  const unsigned long signal = flags & 0xffUL;
+  unsigned long rest = flags;
+  for (const auto& [bit, name] : kNames) {
+    if (bit == CLONE_NEWTIME && signal != CLONE_NEWTIME) continue;
+    if ((rest & bit) == bit) {
+      append(name);
+      rest &= ~bit;
+    }
+  }
+  if (signal != 0 && signal != CLONE_NEWTIME) {
+    append(signal == SIGCHLD ? std::string("SIGCHLD") : "signal " + std::to_string(signal));
+    rest &= ~0xffUL;
+  }
+  if (rest != 0) {
+    std::array<char, 32> hex{};
+    std::snprintf(hex.data(), hex.size(), "0x%lx", rest);
+    append(hex.data());
+  }
+  return out.empty() ? "0" : out;
+}
+
+std::string NamespaceId::str() const { return kind + ":[" + std::to_string(inode) + "]"; }
+
+std::optional<NamespaceId> parse_namespace_link(std::string_view link) {
+  const auto open = link.find(":[");
+  if (open == std::string_view::npos || open == 0 || link.size() < open + 4 || link.back() != ']') {
+    return std::nullopt;
+  }
+  const std::string_view number = link.substr(open + 2, link.size() - open - 3);
+  std::uint64_t inode = 0;
+  const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), inode);
+  if (ec != std::errc() || end != number.data() + number.size()) return std::nullopt;
+  return NamespaceId{std::string(link.substr(0, open)), inode};
+}
+
+namespace {
+
+std::string proc_ns_dir(pid_t pid) {
+  return pid == 0 ? std::string("/proc/self/ns") : "/proc/" + std::to_string(pid) + "/ns";
+}
+
+}  // namespace
+
+NamespaceId read_namespace_id(pid_t pid, std::string_view kind) {
+  const std::string path = proc_ns_dir(pid) + "/" + std::string(kind);
+  std::array<char, 128> buffer{};
+  const ssize_t length = ::readlink(path.c_str(), buffer.data(), buffer.size() - 1);
+  if (length == -1) throw_errno("readlink " + path);
+  const auto id = parse_namespace_link(std::string_view(buffer.data(), static_cast<std::size_t>(length)));
+  if (!id) throw Error(0, "readlink " + path + ": unexpected \"" + std::string(buffer.data()) + "\"");
+  return *id;
+}
+
+std::vector<std::string> list_namespace_entries(pid_t pid) {
+  const std::string path = proc_ns_dir(pid);
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) throw_errno("opendir " + path);
+  std::vector<std::string> names;
+  while (const dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] != '.') names.emplace_back(entry->d_name);
+  }
+  ::closedir(dir);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string describe_namespaces(pid_t pid, int flags) {
+  std::string out;
+  for (const NamespaceKind& kind : kNamespaceKinds) {
+    if ((flags & kind.clone_flag) == 0) continue;
+    if (!out.empty()) out += ' ';
+    try {
+      out += read_namespace_id(pid, kind.name).str();
+    } catch (const Error& e) {
+      out += std::string(kind.name) + ":[?]";
+    }
+  }
+  return out;
+}
+
+}  // namespace nslab

@@ -1,0 +1,18 @@
+#include "nslab/narrate.hpp"
+
+#include <unistd.h>
+
+#include <string>
+
+namespace nslab {
+
+void Narrator::say(std::string_view line) const {
+  if (!verbose_) return;
+  std::string text = "[" + program_ + " " + side_ + "] ";
+  text.append(line);
+  text.push_back('\n');
+  // One write(2) per line, so the parent's and the child's lines never mix.
+  (void)::write(STDERR_FILENO, text.data(), text.size());
+}
+
+}  // namespace nslab

@@ -1,0 +1,130 @@
+#include "nslab/process.hpp"
+
+#include <dirent.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "nslab/error.hpp"
+
+namespace nslab {
+namespace {
+
+constexpr std::size_t kStackSize = 1024 * 1024;
+
+struct CloneCall {
+  const std::function<int()>* body;
+};
+
+int clone_entry(void* arg) {
+  const auto* call = static_cast<CloneCall*>(arg);
+  return (*call->body)();
+}
+
+// The PIDs listed in /proc/self/task/*/children (proc(5)).
+std::vector<pid_t> list_children() {
+  std::vector<pid_t> children;
+  DIR* tasks = ::opendir("/proc/self/task");
+  if (tasks == nullptr) return children;
+  while (const dirent* entry = ::readdir(tasks)) {
+    if (entry->d_name[0] == '.') continue;
+    std::ifstream in(std::string("/proc/self/task/") + entry->d_name + "/children");
+    pid_t pid = 0;
+    while (in >> pid) children.push_back(pid);
+  }
+  ::closedir(tasks);
+  return children;
+}
+
+}  // namespace
+
+ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
+  if (this != &other) {
+    kill_and_reap();
+    pid_ = other.release();
+  }
+  return *this;
+}
+
+int ChildProcess::wait() {
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) == -1) {
+    if (errno != EINTR) throw_errno("waitpid(" + std::to_string(pid_) + ")");
+  }
+  pid_ = -1;
+  return status;
+}
+
+void ChildProcess::kill_and_reap() noexcept {
+  if (pid_ <= 0) return;
+  (void)::kill(pid_, SIGKILL);
+  while (::waitpid(pid_, nullptr, 0) == -1 && errno == EINTR) {
+  }
+  pid_ = -1;
+}
+
+ChildProcess clone_process(int flags, const std::function<int()>& body) {
+  void* stack = ::mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) throw_errno("mmap(clone stack)");
+  // The stack grows down on every architecture Linux runs containers on: clone()
+  // takes the highest address, aligned to 16 bytes as the x86-64 ABI requires.
+  auto top = reinterpret_cast<std::uintptr_t>(stack) + kStackSize;
+  top &= ~static_cast<std::uintptr_t>(15);
+  CloneCall call{&body};
+  const pid_t pid = ::clone(clone_entry, reinterpret_cast<void*>(top), flags | SIGCHLD, &call);
+  const int saved = errno;
+  ::munmap(stack, kStackSize);  // the child has its own copy (no CLONE_VM)
+  if (pid == -1) throw Error(saved, "clone");
+  return ChildProcess(pid);
+}
+
+bool has_effective_capability(int cap) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("CapEff:", 0) == 0) {
+      std::uint64_t mask = 0;
+      std::istringstream(line.substr(7)) >> std::hex >> mask;
+      return ((mask >> cap) & 1U) != 0;
+    }
+  }
+  return false;
+}
+
+void become_subreaper() { check(::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)"); }
+
+int kill_all_children() noexcept {
+  int killed = 0;
+  try {
+    for (;;) {
+      const std::vector<pid_t> children = list_children();
+      if (children.empty()) break;
+      for (const pid_t pid : children) {
+        if (::kill(pid, SIGKILL) == 0) ++killed;
+      }
+      // Reap them; their own children are re-parented to us and show up next round.
+      for (const pid_t pid : children) {
+        while (::waitpid(pid, nullptr, 0) == -1 && errno == EINTR) {
+        }
+      }
+    }
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+  } catch (...) {
+    // Out of memory while listing: nothing more can be done here.
+  }
+  return killed;
+}
+
+}  // namespace nslab
