@@ -44,6 +44,15 @@ void report(const std::string& program, const std::string& message) {
   ::_exit(exit_code_for_exec_errno(saved));
 }
 
+// A container starts with every signal at its default action, whatever the
+// runtime inherited: a shell starts background jobs with SIGINT and SIGQUIT
+// ignored, and an ignored signal stays ignored across execve(2) (signal(7)).
+void reset_signal_dispositions() noexcept {
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) (void)::signal(sig, SIG_DFL);
+  }
+}
+
 // The child: everything from clone() to execve(). No exception leaves it.
 int child_main(Context& ctx, Modules modules, Channel& channel) noexcept {
   ctx.narrator.set_side("child");
@@ -54,6 +63,7 @@ int child_main(Context& ctx, Modules modules, Channel& channel) noexcept {
     // receive below reads end-of-file and the child gives up.
     check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)");
     if (channel.receive().kind != MessageKind::go) return kExitRuntimeFailed;
+    reset_signal_dispositions();
 
     for (Module* module : modules) module->setup_inside(ctx);
 

@@ -32,7 +32,8 @@ std::string signal_name(int sig) {
 
 int forward_signals_until_exit(pid_t child, Narrator& narrator) {
   const sigset_t waited = forwarded_signals_and_sigchld();
-  int interrupts = 0;
+  int interrupts = 0;  // SIGINTs so far
+  int terminations = 0;  // SIGTERMs so far
   for (;;) {
     // The child may have ended before we got here: look before waiting.
     int status = 0;
@@ -50,11 +51,11 @@ int forward_signals_until_exit(pid_t child, Narrator& narrator) {
     }
     const int sig = info.si_signo;
     if (sig == SIGCHLD) continue;
-    const bool again = (sig == SIGINT || sig == SIGTERM) && ++interrupts > 1;
+    const bool again = (sig == SIGINT && ++interrupts > 1) || (sig == SIGTERM && ++terminations > 1);
     const int sent = again ? SIGKILL : sig;
     narrator.say("got " + signal_name(sig) + ": kill(" + std::to_string(child) + ", " +
                  signal_name(sent) + ")" +
-                 (again ? " (a second interrupt: SIGKILL cannot be ignored)" : ""));
+                 (again ? " (the second " + signal_name(sig) + ": SIGKILL cannot be ignored)" : ""));
     if (::kill(child, sent) == -1 && errno != ESRCH) throw_errno("kill(" + std::to_string(child) + ")");
   }
 }

@@ -36,8 +36,9 @@ sigset_t block_signals(const sigset_t& set);
 ///
 /// Signals must already be blocked (block_signals(forwarded_signals_and_sigchld())).
 /// Other children (orphans re-parented to a subreaper) are reaped on the way.
-/// A second SIGINT or SIGTERM sends SIGKILL: a PID 1 without a handler ignores
-/// the first (pid_namespaces(7)), and a user pressing Ctrl-C twice means it.
+/// A second SIGINT (or a second SIGTERM) sends SIGKILL instead: a PID 1 without
+/// a handler ignores the first (pid_namespaces(7)), and a user who presses
+/// Ctrl-C twice means it.
 /// @return @p child's wait status.
 int forward_signals_until_exit(pid_t child, Narrator& narrator);
 

@@ -1,0 +1,137 @@
+#!/usr/bin/env bats
+# Lab 01 — the UTS namespace, as a user sees it: from inside the container and from the host.
+
+load ../../../common/bats/nslab
+NSLAB_LAB=01-uts
+DOC=lab01-uts.md
+
+@test "--hostname sets the hostname inside the container" {
+  expect "the host's own name is not 'box' (negative control)" "$DOC" -- [ "$HOST_HOSTNAME" != box ]
+  run --separate-stderr ct --hostname box -- hostname
+  expect "exit status 0" "$DOC#lab01-sethostname" -- [ "$status" -eq 0 ]
+  expect "hostname inside prints exactly 'box'" "$DOC#lab01-sethostname" -- [ "$output" = box ]
+  expect "the host keeps its hostname" "$DOC#lab01-flag" -- [ "$(hostname)" = "$HOST_HOSTNAME" ]
+}
+
+@test "the host keeps its hostname while the container is running" {
+  start_ct --hostname box -- sh -c "hostname > '$BATS_TEST_TMPDIR/inside'; sleep 0.5"
+  wait_for 5 test -s "$BATS_TEST_TMPDIR/inside"
+  expect "the container sees 'box'" "$DOC#lab01-sethostname" -- [ "$(cat "$BATS_TEST_TMPDIR/inside")" = box ]
+  expect "the host, at the same moment, still has its own name" "$DOC#lab01-flag" -- [ "$(hostname)" = "$HOST_HOSTNAME" ]
+  finish_ct
+  assert_success
+}
+
+@test "without --hostname the container starts with a copy of the host's name" {
+  run ct -- hostname
+  assert_success
+  expect "a new UTS namespace starts as a copy of its parent's" "$DOC#lab01-flag" -- [ "$output" = "$HOST_HOSTNAME" ]
+}
+
+@test "the domain name is isolated too, even without --hostname" {
+  host_domain=$(cat /proc/sys/kernel/domainname)
+  run ct -- sh -c 'echo nslab.test > /proc/sys/kernel/domainname && cat /proc/sys/kernel/domainname'
+  assert_success
+  expect "the container can change its own domain name" "$DOC#lab01-flag" -- [ "$output" = nslab.test ]
+  expect "the host's domain name is unchanged" "$DOC#lab01-flag" -- [ "$(cat /proc/sys/kernel/domainname)" = "$host_domain" ]
+}
+
+@test "only the uts namespace differs from the host's" {
+  start_ct -- sleep 1
+  wait_for 5 child_of "$CT_PID"
+  inside=$(child_of "$CT_PID")
+  expect "a new uts namespace: $(ns_of $$ uts) on the host" "$DOC#lab01-flag" -- [ "$(ns_of "$inside" uts)" != "$(ns_of $$ uts)" ]
+  for kind in ipc mnt net pid user cgroup; do
+    expect "lab 01 shares the host's $kind namespace (negative control)" "$DOC" -- [ "$(ns_of "$inside" "$kind")" = "$(ns_of $$ "$kind")" ]
+  done
+  finish_ct
+  assert_success
+}
+
+@test "--verbose names the clone flags and shows the uts identities before and after" {
+  run --separate-stderr ct --verbose --hostname box -- hostname
+  assert_success
+  expect "stdout is still only COMMAND's output" "$DOC" -- [ "$output" = box ]
+  expect "the narration names CLONE_NEWUTS" "$DOC" -- grep -q 'clone(CLONE_NEWUTS|SIGCHLD)' <<< "$stderr"
+  expect "the narration shows the host's uts identity" "$DOC" -- grep -qF "$(ns_of $$ uts) (host)" <<< "$stderr"
+  expect "the narration shows a new uts identity" "$DOC" -- grep -qE 'uts:\[[0-9]+\] \(container\)  new' <<< "$stderr"
+}
+
+@test "without --verbose the program prints nothing of its own" {
+  run --separate-stderr ct --hostname box -- hostname
+  assert_success
+  expect "nothing on stderr" "$DOC" -- [ -z "$stderr" ]
+}
+
+@test "COMMAND's exit status is the container's" {
+  run ct -- sh -c 'exit 7'
+  expect "exit status 7" "$DOC" -- [ "$status" -eq 7 ]
+  run ct -- sh -c 'kill -TERM $$'
+  expect "128+15 when COMMAND is killed by SIGTERM" "$DOC" -- [ "$status" -eq 143 ]
+}
+
+@test "COMMAND defaults to /bin/sh" {
+  run ct --hostname box <<< 'hostname; exit 3'
+  expect "the default shell reads the commands from stdin" "$DOC" -- [ "$status" -eq 3 ]
+  assert_output box
+}
+
+@test "bad --hostname values: one line and exit 125" {
+  run --separate-stderr ct --hostname '' -- true
+  expect "an empty name is refused" "$DOC" -- [ "$status" -eq 125 ]
+  assert_equal "$stderr" "01-uts: --hostname: the name is empty"
+  run --separate-stderr ct --hostname "$(printf 'a%.0s' {1..65})" -- true
+  expect "65 bytes is over HOST_NAME_MAX" "$DOC" -- [ "$status" -eq 125 ]
+  expect "the message names the limit" "$DOC" -- grep -q 'at most 64 (HOST_NAME_MAX)' <<< "$stderr"
+  run --separate-stderr ct --hostname "$(printf 'a%.0s' {1..64})" -- hostname
+  expect "64 bytes is allowed" "$DOC" -- [ "$status" -eq 0 ]
+}
+
+@test "bad options: one line and exit 125" {
+  run --separate-stderr ct --no-such-option -- true
+  assert_equal "$status" 125
+  assert_equal "$stderr" "01-uts: unknown option --no-such-option (see --help)"
+  run --separate-stderr ct --hostname
+  assert_equal "$status" 125
+  assert_equal "$stderr" "01-uts: --hostname needs a value (NAME)"
+}
+
+@test "COMMAND not found: 127; not executable: 126" {
+  run -127 --separate-stderr ct -- /no/such/command
+  assert_equal "$status" 127
+  assert_equal "$stderr" '01-uts: exec "/no/such/command": No such file or directory'
+  touch "$BATS_TEST_TMPDIR/not-executable"
+  run -126 --separate-stderr ct -- "$BATS_TEST_TMPDIR/not-executable"
+  assert_equal "$status" 126
+  assert_equal "$(wc -l <<< "$stderr")" 1
+}
+
+@test "without root: one line, exit 125, and a pointer to lab 06" {
+  command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
+  run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups -- "$NSLAB_PROGRAM" --hostname box -- hostname
+  assert_equal "$status" 125
+  expect "one line that says why and points to lab 06" "$DOC" -- grep -q '^01-uts: creating namespaces needs CAP_SYS_ADMIN: .*lab 06' <<< "$stderr"
+  assert_equal "$(wc -l <<< "$stderr")" 1
+}
+
+@test "--help explains the options and exits 0" {
+  run ct --help
+  assert_success
+  assert_output --partial "Usage: 01-uts [OPTIONS] [--] [COMMAND [ARG...]]"
+  assert_output --partial "--hostname NAME"
+  assert_output --partial "--verbose"
+}
+
+@test "a background process does not outlive the container" {
+  run ct -- sh -c 'sleep 30 & echo $!'
+  assert_success
+  expect "the container's background sleep ($output) is gone when the runtime returns" "$DOC" -- [ ! -e "/proc/$output" ]
+}
+
+@test "SIGTERM to the runtime reaches COMMAND" {
+  start_ct -- sh -c "trap 'exit 42' TERM; touch '$BATS_TEST_TMPDIR/ready'; while :; do sleep 0.05; done"
+  wait_for 5 test -e "$BATS_TEST_TMPDIR/ready"
+  kill -TERM "$CT_PID"
+  finish_ct 5
+  expect "COMMAND's TERM trap ran (exit 42)" "$DOC" -- [ "$status" -eq 42 ]
+}

@@ -1,0 +1,151 @@
+#!/usr/bin/env bats
+# Lab 03 — the PID namespace and PID 1's duties, seen from inside and from the host.
+
+load ../../../common/bats/nslab
+NSLAB_LAB=03-pid
+DOC=lab03-pid.md
+
+# The host PIDs of PID's children, zombies included.
+children_of() {
+  ps -o pid= --ppid "$1" || true
+}
+
+# The host PIDs of PID's children that are zombies (state Z).
+zombie_children_of() {
+  ps -o pid=,stat= --ppid "$1" | awk '$2 ~ /^Z/ { print $1 }'
+}
+
+has_children() { [ -n "$(children_of "$1")" ]; }
+has_zombie_children() { [ -n "$(zombie_children_of "$1")" ]; }
+
+@test "COMMAND is PID 1 inside" {
+  expect "on the host, a shell is not PID 1 (negative control)" "$DOC" -- [ "$(sh -c 'echo $$')" != 1 ]
+  run ct -- sh -c 'echo $$'
+  assert_success
+  expect "inside, \$\$ is 1" "$DOC#lab03-flag" -- [ "$output" = 1 ]
+}
+
+@test "the host sees the container's PID 1 under its real PID" {
+  start_ct -- sleep 1
+  wait_for 5 child_of "$CT_PID"
+  inside=$(child_of "$CT_PID")
+  nspid=$(awk '/^NSpid:/ { $1 = ""; print }' "/proc/$inside/status")
+  expect "NSpid lists the host's PID, then 1" "$DOC#lab03-flag" -- [ "$(echo $nspid)" = "$inside 1" ]
+  expect "a new pid namespace" "$DOC#lab03-flag" -- [ "$(ns_of "$inside" pid)" != "$(ns_of $$ pid)" ]
+  for kind in ipc uts; do
+    expect "a new $kind namespace (labs 01-02 still there)" "$DOC" -- [ "$(ns_of "$inside" "$kind")" != "$(ns_of $$ "$kind")" ]
+  done
+  for kind in mnt net user; do
+    expect "lab 03 shares the host's $kind namespace (negative control)" "$DOC" -- [ "$(ns_of "$inside" "$kind")" = "$(ns_of $$ "$kind")" ]
+  done
+  finish_ct
+  assert_success
+}
+
+@test "--verbose shows both PIDs" {
+  run --separate-stderr ct --verbose -- true
+  assert_success
+  expect "the parent shows NSpid: the host's PID, then 1" "$DOC" -- grep -qE 'has PIDs [0-9]+ 1 ' <<< "$stderr"
+  expect "the child says getpid() = 1" "$DOC" -- grep -q 'getpid() = 1 inside' <<< "$stderr"
+  expect "the flags by name" "$DOC" -- grep -q 'clone(CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID|SIGCHLD)' <<< "$stderr"
+}
+
+@test "without a mount namespace, /proc is still the host's (lab 04 fixes it)" {
+  run ct -- sh -c 'ls /proc | grep -c "^[0-9][0-9]*$"'
+  assert_success
+  expect "the host's /proc lists more than the container's 3 processes" "$DOC" -- [ "$output" -gt 3 ]
+}
+
+@test "--init: an init is PID 1 and COMMAND is PID 2" {
+  run ct --init -- sh -c 'echo $$ $PPID'
+  assert_success
+  expect "COMMAND is PID 2, child of PID 1" "$DOC#lab03-init" -- [ "$output" = "2 1" ]
+}
+
+@test "--init exits with COMMAND's status, 128+N when it is killed" {
+  run ct --init -- sh -c 'exit 3'
+  expect "exit status 3" "$DOC#lab03-init" -- [ "$status" -eq 3 ]
+  run ct --init -- sh -c 'kill -KILL $$'
+  expect "128+9 when COMMAND is killed by SIGKILL" "$DOC#lab03-init" -- [ "$status" -eq 137 ]
+}
+
+@test "--init: SIGTERM to the runtime ends sleep with 143 within 2 seconds" {
+  start_ct --init -- sleep 30
+  wait_for 5 child_of "$CT_PID"
+  init=$(child_of "$CT_PID")
+  wait_for 5 has_children "$init"
+  kill -TERM "$CT_PID"
+  finish_ct 2
+  expect "sleep (PID 2) got SIGTERM from the init: 128+15" "$DOC#lab03-init" -- [ "$status" -eq 143 ]
+}
+
+@test "without --init, sleep as PID 1 ignores SIGTERM; a second one kills it" {
+  start_ct -- sleep 30
+  wait_for 5 child_of "$CT_PID"
+  kill -TERM "$CT_PID"
+  sleep 0.5
+  expect "PID 1 without a handler ignores SIGTERM: the container still runs" "$DOC" -- kill -0 "$CT_PID"
+  kill -TERM "$CT_PID"
+  finish_ct 2
+  expect "the second SIGTERM becomes SIGKILL: 128+9" "$DOC" -- [ "$status" -eq 137 ]
+}
+
+@test "--init forwards SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGTERM to COMMAND" {
+  log=$BATS_TEST_TMPDIR/got
+  start_ct --init -- sh -c "for s in INT HUP QUIT USR1 USR2; do trap \"echo \$s >> '$log'\" \$s; done
+                            trap 'echo TERM >> \"$log\"; exit 9' TERM
+                            touch '$BATS_TEST_TMPDIR/ready'; while :; do sleep 0.05; done"
+  wait_for 5 test -e "$BATS_TEST_TMPDIR/ready"
+  for sig in INT HUP QUIT USR1 USR2 TERM; do
+    kill -"$sig" "$CT_PID"
+    expect "COMMAND got SIG$sig" "$DOC#lab03-init" -- wait_for 3 grep -qsx "$sig" "$log"
+  done
+  finish_ct 3
+  expect "COMMAND's TERM trap exited 9" "$DOC#lab03-init" -- [ "$status" -eq 9 ]
+}
+
+@test "when PID 1 exits, the rest of the namespace dies and the runtime returns at once" {
+  SECONDS=0
+  run ct -- sh -c 'sleep 30 & echo $!'
+  assert_success
+  expect "the runtime returned without waiting for the background sleep" "$DOC" -- [ "$SECONDS" -lt 5 ]
+  SECONDS=0
+  run ct --init -- sh -c 'sleep 30 & sleep 30 & exit 0'
+  assert_success
+  expect "under --init too" "$DOC#lab03-init" -- [ "$SECONDS" -lt 5 ]
+}
+
+@test "--init reaps orphans: no zombie while COMMAND runs" {
+  # The inner shell starts a short sleep and exits: the sleep is orphaned and
+  # re-parented to PID 1, where it ends 0.1 s later.
+  start_ct --init -- sh -c "sh -c 'sleep 0.1 &'; touch '$BATS_TEST_TMPDIR/orphaned'; sleep 2"
+  wait_for 5 test -e "$BATS_TEST_TMPDIR/orphaned"
+  init=$(child_of "$CT_PID")
+  sleep 0.6
+  zombies=$(zombie_children_of "$init")
+  expect "no zombie child of the init (found: $zombies)" "$DOC#lab03-init" -- [ -z "$zombies" ]
+  kill -TERM "$CT_PID"
+  finish_ct 3
+}
+
+@test "without --init, an orphan of a shell that never waits stays a zombie (negative control)" {
+  # PID 1 here is a shell that execs sleep: nothing reaps the orphan.
+  start_ct -- sh -c "sh -c 'sleep 0.1 &'; touch '$BATS_TEST_TMPDIR/orphaned'; exec sleep 2"
+  wait_for 5 test -e "$BATS_TEST_TMPDIR/orphaned"
+  pid1=$(child_of "$CT_PID")
+  expect "the orphan becomes a zombie under a PID 1 that does not reap" "$DOC#lab03-init" -- wait_for 3 has_zombie_children "$pid1"
+  kill -TERM "$CT_PID"
+  kill -TERM "$CT_PID"
+  finish_ct 3
+}
+
+@test "bad input and exit codes under --init" {
+  run --separate-stderr ct --init=yes -- true
+  assert_equal "$status" 125
+  assert_equal "$stderr" "03-pid: --init takes no value"
+  run -127 --separate-stderr ct --init -- no-such-command-here
+  assert_equal "$stderr" '03-pid: exec "no-such-command-here": No such file or directory'
+  touch "$BATS_TEST_TMPDIR/not-executable"
+  run -126 --separate-stderr ct --init -- "$BATS_TEST_TMPDIR/not-executable"
+  assert_equal "$(wc -l <<< "$stderr")" 1
+}
