@@ -134,3 +134,15 @@ nslab_not_running() {
   state=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null) || return 0
   [ -z "$state" ] || [ "$state" = Z ]
 }
+
+# A busybox root filesystem for the tests (scripts/make-rootfs.sh), made once per
+# build directory; prints its path. It also holds the chroot-escape exercise.
+nslab_rootfs() {
+  local rootfs=$NSLAB_BUILD_DIR/test-rootfs
+  if [ ! -x "$rootfs/bin/busybox" ]; then
+    rm -rf "$rootfs"
+    "$NSLAB_SOURCE_DIR/scripts/make-rootfs.sh" "$rootfs" >/dev/null || return 1
+  fi
+  cp "$NSLAB_BUILD_DIR/bin/solutions/chroot-escape" "$rootfs/bin/chroot-escape"
+  echo "$rootfs"
+}
