@@ -60,25 +60,31 @@ target_link_options(exercise_chroot_escape PRIVATE -static)
 set_target_properties(exercise_chroot_escape PROPERTIES OUTPUT_NAME chroot-escape
                       RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/solutions)
 
+# nslab_add_bats(FILE LABEL): every @test of FILE becomes its own CTest test.
+function(nslab_add_bats file label)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${file})
+  get_filename_component(stem ${file} NAME_WE)
+  file(STRINGS ${file} lines REGEX "^@test \"")
+  foreach(line IN LISTS lines)
+    string(REGEX REPLACE "^@test \"(.*)\" *\\{ *$" "\\1" name "${line}")
+    set(test_name "${label}/${stem}: ${name}")
+    add_test(NAME "${test_name}"
+             COMMAND bash ${CMAKE_SOURCE_DIR}/common/bats/run-one.sh ${file} "${name}")
+    set_tests_properties("${test_name}" PROPERTIES
+      LABELS "${label};bats"
+      RUN_SERIAL TRUE
+      TIMEOUT 60
+      SKIP_REGULAR_EXPRESSION "ok [0-9]+ [^\n]*# skip"
+      ENVIRONMENT "NSLAB_BUILD_DIR=${CMAKE_BINARY_DIR};NSLAB_SOURCE_DIR=${CMAKE_SOURCE_DIR};BATS_SUPPORT_DIR=${BATS_SUPPORT_DIR};BATS_ASSERT_DIR=${BATS_ASSERT_DIR}")
+  endforeach()
+endfunction()
+
 # Bats: every @test of labs/NN-name/tests/*.bats is its own CTest test, labelled labNN.
 foreach(lab IN LISTS NSLAB_LABS)
   string(SUBSTRING ${lab} 0 2 number)
   file(GLOB bats_files ${CMAKE_SOURCE_DIR}/labs/${lab}/tests/*.bats)
   foreach(file IN LISTS bats_files)
-    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${file})
-    get_filename_component(stem ${file} NAME_WE)
-    file(STRINGS ${file} lines REGEX "^@test \"")
-    foreach(line IN LISTS lines)
-      string(REGEX REPLACE "^@test \"(.*)\" *\\{ *$" "\\1" name "${line}")
-      set(test_name "lab${number}/${stem}: ${name}")
-      add_test(NAME "${test_name}"
-               COMMAND bash ${CMAKE_SOURCE_DIR}/common/bats/run-one.sh ${file} "${name}")
-      set_tests_properties("${test_name}" PROPERTIES
-        LABELS "lab${number};bats"
-        RUN_SERIAL TRUE
-        TIMEOUT 60
-        SKIP_REGULAR_EXPRESSION "ok [0-9]+ [^\n]*# skip"
-        ENVIRONMENT "NSLAB_BUILD_DIR=${CMAKE_BINARY_DIR};NSLAB_SOURCE_DIR=${CMAKE_SOURCE_DIR};BATS_SUPPORT_DIR=${BATS_SUPPORT_DIR};BATS_ASSERT_DIR=${BATS_ASSERT_DIR}")
-    endforeach()
+    nslab_add_bats(${file} lab${number})
   endforeach()
 endforeach()
+nslab_add_bats(${CMAKE_SOURCE_DIR}/common/bats/starters.bats starters)

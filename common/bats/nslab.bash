@@ -8,7 +8,7 @@
 #   NSLAB_IMPL=labs                the learner's build/bin/labs/NN-name
 #   (default)                      the reference build/bin/solutions/NN-name
 
-NSLAB_SOURCE_DIR=${NSLAB_SOURCE_DIR:-$(cd "$BATS_TEST_DIRNAME/../../.." && pwd)}
+NSLAB_SOURCE_DIR=${NSLAB_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 NSLAB_BUILD_DIR=${NSLAB_BUILD_DIR:-$NSLAB_SOURCE_DIR/build}
 bats_require_minimum_version 1.5.0
 load "${BATS_SUPPORT_DIR:-/usr/lib/bats/bats-support}/load"
@@ -24,7 +24,7 @@ teardown_file() {
 }
 
 setup() {
-  NSLAB_PROGRAM=${NSLAB_BIN:-$NSLAB_BUILD_DIR/bin/${NSLAB_IMPL:-solutions}/$NSLAB_LAB}
+  NSLAB_PROGRAM=${NSLAB_BIN:-$NSLAB_BUILD_DIR/bin/${NSLAB_IMPL:-solutions}/${NSLAB_LAB:-01-uts}}
   if [ ! -x "$NSLAB_PROGRAM" ]; then
     echo "no program at $NSLAB_PROGRAM: build first (cmake --preset default && cmake --build --preset default)" >&2
     return 1

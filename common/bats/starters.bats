@@ -1,0 +1,34 @@
+#!/usr/bin/env bats
+# The learners' starters (build/bin/labs/NN-name, built from labs/) fail safely:
+# exit 125 with "TODO(lab NN): implement ... — see ...", and the host untouched
+# (the host guard around this file checks that).
+
+load nslab
+
+starter_fails_safely() {
+  local lab=$1 number=${1%%-*}
+  shift
+  NSLAB_PROGRAM=$NSLAB_BUILD_DIR/bin/labs/$lab
+  run --separate-stderr ct "$@"
+  assert_equal "$status" 125
+  assert_equal "$output" ""
+  expect "one line: $lab: TODO(lab $number): implement ... — see docs/en/..." "../../labs/$lab" -- \
+    grep -qxE "$lab: TODO\(lab $number\): implement .+ — see docs/en/lab$number-[a-z]+\.md#lab$number-[a-z]+" <<< "$stderr"
+  assert_equal "$(hostname)" "$HOST_HOSTNAME"
+}
+
+@test "starter 01-uts stops at its first TODO" {
+  starter_fails_safely 01-uts --hostname box -- hostname
+}
+
+@test "starter 02-ipc stops at its first TODO" {
+  starter_fails_safely 02-ipc --hostname box -- ipcs
+}
+
+@test "starter 03-pid stops at its first TODO" {
+  starter_fails_safely 03-pid --init -- sh -c 'echo $$'
+}
+
+@test "starter 04-mount stops at its first TODO" {
+  starter_fails_safely 04-mount -- ps
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The mutant check: proves that each lab's tests catch the loss of its isolation.
+#
+# Each mutant is a copy of the solutions with one line of isolation removed. It is
+# built, and its lab's Bats tests are run against it inside scripts/sandbox.sh (so a
+# mutant that renames "the host" only renames the sandbox). A mutant must be
+# *killed*: at least one test fails. The unmutated solution runs the same way
+# first, as a control: it must pass there, or a kill would prove nothing.
+#
+#   scripts/mutants.sh [NAME...]       (default: all)
+#
+# Prints one line per mutant and ends with "mutants: N killed, N survived".
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${NSLAB_BUILD_DIR:-$top/build}
+
+# name | lab | file | perl substitution that removes the isolation
+mutants=(
+  "no-CLONE_NEWUTS|01-uts|solutions/01-uts/uts.cpp|s/return CLONE_NEWUTS;/return 0;/"
+  "sethostname-skipped|01-uts|solutions/01-uts/uts.cpp|s/check\(::sethostname\([^;]*;/(void)0;/"
+  "no-CLONE_NEWIPC|02-ipc|solutions/02-ipc/ipc.cpp|s/return CLONE_NEWIPC;/return 0;/"
+  "no-CLONE_NEWPID|03-pid|solutions/03-pid/pid.cpp|s/return CLONE_NEWPID;/return 0;/"
+  "init-does-not-reap|03-pid|solutions/03-pid/pid.cpp|s/::waitpid\(-1, &status, WNOHANG\)/::waitpid(command, &status, WNOHANG)/"
+  "no-CLONE_NEWNS|04-mount|solutions/04-mount/mount.cpp|s/return CLONE_NEWNS;/return 0;/"
+  "propagation-left-shared|04-mount|solutions/04-mount/mount.cpp|s/mount_or_throw\(nullptr, \"\/\", nullptr, MS_REC \| MS_PRIVATE[^;]*;//"
+  "proc-not-remounted|04-mount|solutions/04-mount/mount.cpp|s/mount_or_throw\(\"proc\", target, \"proc\"[^;]*;//"
+)
+
+want=("$@")
+selected() {
+  [ ${#want[@]} -eq 0 ] && return 0
+  local w
+  for w in "${want[@]}"; do [ "$w" = "$1" ] && return 0; done
+  return 1
+}
+
+if [ "$(id -u)" != 0 ]; then
+  echo "mutants: needs root (the labs' tests create namespaces)" >&2
+  exit 125
+fi
+[ -x "$build/bin/solutions/01-uts" ] || { echo "mutants: build first (cmake --preset default && cmake --build --preset default)" >&2; exit 125; }
+
+work=$(mktemp -d /tmp/nslab-mutants.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+# A private copy of the sources, configured once; each mutant rebuilds one target.
+(cd "$top" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$work" 2>/dev/null) || cp -r "$top/." "$work/"
+mkdir -p "$work/src" && (cd "$work" && find . -mindepth 1 -maxdepth 1 ! -name src -exec mv -t src {} +)
+cmake -S "$work/src" -B "$work/build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O0 >"$work/configure.log" 2>&1 || {
+  echo "mutants: cmake configure failed:" >&2; cat "$work/configure.log" >&2; exit 1; }
+
+# run_tests LAB PROGRAM: the lab's Bats tests against PROGRAM, in the sandbox.
+run_tests() {
+  NSLAB_BIN=$2 NSLAB_SOURCE_DIR=$top NSLAB_BUILD_DIR=$build \
+    "$top/scripts/sandbox.sh" bats "$top/labs/$1/tests" >"$work/last.log" 2>&1
+}
+
+killed=0 survived=0 broken=0
+declare -A control_done=()
+for entry in "${mutants[@]}"; do
+  IFS='|' read -r name lab file subst <<< "$entry"
+  selected "$name" || continue
+  if [ -z "${control_done[$lab]:-}" ]; then
+    control_done[$lab]=1
+    if ! run_tests "$lab" "$build/bin/solutions/$lab"; then
+      echo "control $lab: FAILED — the unmutated solution fails its tests in the sandbox:"
+      sed 's/^/    /' "$work/last.log" | grep -v '^    ok ' | head -30
+      broken=$((broken + 1))
+      continue
+    fi
+  fi
+  src=$work/src/$file
+  cp "$src" "$work/original"
+  perl -0pi -e "$subst" "$src"
+  if cmp -s "$src" "$work/original"; then
+    echo "mutant $name: BROKEN — its substitution no longer matches $file (update scripts/mutants.sh)"
+    broken=$((broken + 1))
+    continue
+  fi
+  if ! cmake --build "$work/build" --target "solutions_$lab" -j"$(nproc)" >"$work/build.log" 2>&1; then
+    echo "mutant $name: BROKEN — it does not compile:"; tail -20 "$work/build.log"
+    cp "$work/original" "$src"; broken=$((broken + 1)); continue
+  fi
+  cp "$work/build/bin/solutions/$lab" "$work/mutant"
+  cp "$work/original" "$src"
+  if run_tests "$lab" "$work/mutant"; then
+    echo "mutant $name ($lab): SURVIVED — no test of lab $lab notices it"
+    survived=$((survived + 1))
+  else
+    failing=$(grep -c '^not ok' "$work/last.log")
+    first=$(grep -m1 '^not ok' "$work/last.log" | sed 's/^not ok [0-9]* //')
+    echo "mutant $name ($lab): killed by $failing failing test(s), first: $first"
+    killed=$((killed + 1))
+  fi
+done
+echo "mutants: $killed killed, $survived survived${broken:+, $broken broken}"
+[ "$survived" -eq 0 ] && [ "$broken" -eq 0 ]

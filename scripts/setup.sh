@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what nslab needs on Debian or Ubuntu. Safe to run again: it installs
+# only what is missing. Needs root (or sudo).
+#
+#   scripts/setup.sh            install what is missing
+#   scripts/setup.sh --check    only say what is missing (exit 1 if anything is)
+#
+# Fedora: sudo dnf install gcc-c++ cmake gtest-devel bats busybox doxygen graphviz \
+#   hyperfine iproute procps-ng util-linux clang-tools-extra perl
+# (Fedora packages neither bats-support nor bats-assert: clone them from the
+# bats-core project into /usr/lib/bats/bats-support and /usr/lib/bats/bats-assert.)
+set -euo pipefail
+
+packages=(
+  g++ cmake make                   # the build
+  libgtest-dev googletest          # unit tests
+  bats bats-support bats-assert    # the labs' tests
+  busybox-static                   # scripts/make-rootfs.sh
+  iproute2 procps util-linux perl  # ip, ps, unshare/setpriv/findmnt, the mutant check
+  doxygen graphviz doxygen-awesome-css  # the tutorials
+  hyperfine                        # scripts/bench.sh
+  clang-tidy                       # the tidy preset
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: everything is installed"
+  exit 0
+fi
+if [ "${1:-}" = --check ]; then
+  echo "setup: missing: ${missing[*]}"
+  exit 1
+fi
+if ! command -v apt-get >/dev/null; then
+  echo "setup: no apt-get here; install the equivalents of: ${missing[*]} (Fedora: see the top of scripts/setup.sh)" >&2
+  exit 1
+fi
+sudo=""
+[ "$(id -u)" = 0 ] || sudo=sudo
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"
