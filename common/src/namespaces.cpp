@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <cstdio>
 #include <utility>
 
 #include "nslab/error.hpp"
@@ -77,8 +76,8 @@ std::string clone_flags_to_string(unsigned long flags) {
   }
   if (rest != 0) {
     std::array<char, 32> hex{};
-    std::snprintf(hex.data(), hex.size(), "0x%lx", rest);
-    append(hex.data());
+    const auto [end, ec] = std::to_chars(hex.data(), hex.data() + hex.size(), rest, 16);
+    append("0x" + std::string(hex.data(), ec == std::errc() ? end : hex.data()));
   }
   return out.empty() ? "0" : out;
 }

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdint>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -20,7 +19,7 @@
 namespace nslab {
 namespace {
 
-constexpr std::size_t kStackSize = 1024 * 1024;
+constexpr std::size_t kStackSize = std::size_t{1024} * 1024;  // a multiple of 16
 
 struct CloneCall {
   const std::function<int()>* body;
@@ -78,11 +77,11 @@ ChildProcess clone_process(int flags, const std::function<int()>& body) {
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) throw_errno("mmap(clone stack)");
   // The stack grows down on every architecture Linux runs containers on: clone()
-  // takes the highest address, aligned to 16 bytes as the x86-64 ABI requires.
-  auto top = reinterpret_cast<std::uintptr_t>(stack) + kStackSize;
-  top &= ~static_cast<std::uintptr_t>(15);
+  // takes the highest address. It must be 16-byte aligned (the x86-64 ABI); mmap
+  // returns page-aligned memory and kStackSize is a multiple of 16, so it is.
+  void* top = static_cast<char*>(stack) + kStackSize;
   CloneCall call{&body};
-  const pid_t pid = ::clone(clone_entry, reinterpret_cast<void*>(top), flags | SIGCHLD, &call);
+  const pid_t pid = ::clone(clone_entry, top, flags | SIGCHLD, &call);
   const int saved = errno;
   ::munmap(stack, kStackSize);  // the child has its own copy (no CLONE_VM)
   if (pid == -1) throw Error(saved, "clone");

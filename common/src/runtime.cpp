@@ -142,7 +142,9 @@ int run(const Lab& lab, Modules modules, const std::vector<std::string>& args) {
   for (Module* module : modules) flags |= module->clone_flags();
 
   // 4. The channel, and signals held back until we can forward them.
-  auto [channel, child_end] = Channel::create_pair();
+  auto channels = Channel::create_pair();
+  Channel& channel = channels.first;      // the parent's end
+  Channel& child_end = channels.second;  // the child's; closed here after clone
   ctx.exec_mask = block_signals(forwarded_signals_and_sigchld());
   become_subreaper();
 

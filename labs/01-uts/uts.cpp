@@ -55,11 +55,12 @@ int UtsNamespace::clone_flags() const {
 //! [uts-sethostname]
 void UtsNamespace::setup_inside(Context& ctx) {
   if (!hostname_) return;  // keep the copy of the host's name
+  const std::string& name = *hostname_;
   const std::string before = current_hostname();
   // TODO(lab 01): implement sethostname() inside the new UTS namespace.
   // Read docs/en/lab01-uts.md#lab01-sethostname, then replace the line below with your code.
   throw nslab::Todo("01", "sethostname() inside the new UTS namespace", "docs/en/lab01-uts.md#lab01-sethostname");
-  ctx.narrator.say("sethostname(\"" + *hostname_ + "\"): the hostname was \"" + before +
+  ctx.narrator.say("sethostname(\"" + name + "\"): the hostname was \"" + before +
                    "\", is now \"" + current_hostname() + "\" in this UTS namespace");
 }
 //! [uts-sethostname]

@@ -57,13 +57,14 @@ int UtsNamespace::clone_flags() const {
 //! [uts-sethostname]
 void UtsNamespace::setup_inside(Context& ctx) {
   if (!hostname_) return;  // keep the copy of the host's name
+  const std::string& name = *hostname_;
   const std::string before = current_hostname();
   // >>> lab 01: sethostname() inside the new UTS namespace | docs/en/lab01-uts.md#lab01-sethostname
   // We are the child, already in the new UTS namespace: this changes our copy
   // of the hostname only. (Without CLONE_NEWUTS it would rename the host!)
-  check(::sethostname(hostname_->data(), hostname_->size()), "sethostname(\"" + *hostname_ + "\")");
+  check(::sethostname(name.c_str(), name.size()), "sethostname(\"" + name + "\")");
   // <<< lab 01
-  ctx.narrator.say("sethostname(\"" + *hostname_ + "\"): the hostname was \"" + before +
+  ctx.narrator.say("sethostname(\"" + name + "\"): the hostname was \"" + before +
                    "\", is now \"" + current_hostname() + "\" in this UTS namespace");
 }
 //! [uts-sethostname]

@@ -110,7 +110,7 @@ void pivot_into(const Context& ctx, const std::string& rootfs) {
 std::string check_rootfs(const std::string& dir) {
   std::array<char, PATH_MAX> resolved{};
   if (::realpath(dir.c_str(), resolved.data()) == nullptr) throw_errno("--rootfs " + dir);
-  const std::string root = resolved.data();
+  std::string root = resolved.data();
   struct stat info {};
   check(::stat(root.c_str(), &info), "--rootfs " + dir);
   if (!S_ISDIR(info.st_mode)) throw Error(ENOTDIR, "--rootfs " + dir);

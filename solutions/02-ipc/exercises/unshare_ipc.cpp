@@ -18,17 +18,17 @@
 
 int main(int argc, char* argv[]) {
   if (argc < 2) {
-    std::fprintf(stderr, "Usage: 02-ipc-unshare COMMAND [ARG...]\n");
+    (void)std::fprintf(stderr, "Usage: 02-ipc-unshare COMMAND [ARG...]\n");
     return 125;
   }
   //! [unshare-ipc]
   if (::unshare(CLONE_NEWIPC) == -1) {
-    std::fprintf(stderr, "02-ipc-unshare: unshare(CLONE_NEWIPC): %s\n", std::strerror(errno));
+    (void)std::fprintf(stderr, "02-ipc-unshare: unshare(CLONE_NEWIPC): %s\n", std::strerror(errno));
     return 125;
   }
   ::execvp(argv[1], argv + 1);  // this same process, now in the new namespace
   //! [unshare-ipc]
   const int saved = errno;
-  std::fprintf(stderr, "02-ipc-unshare: exec \"%s\": %s\n", argv[1], std::strerror(saved));
+  (void)std::fprintf(stderr, "02-ipc-unshare: exec \"%s\": %s\n", argv[1], std::strerror(saved));
   return saved == ENOENT ? 127 : 126;
 }

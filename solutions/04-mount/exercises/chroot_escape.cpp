@@ -21,13 +21,13 @@
 
 int main(int argc, char* argv[]) {
   if (argc != 2) {
-    std::fprintf(stderr, "Usage: chroot-escape PATH\n");
+    (void)std::fprintf(stderr, "Usage: chroot-escape PATH\n");
     return 2;
   }
   //! [chroot-escape]
   ::mkdir("/tmp/.escape", 0700);
   if (::chroot("/tmp/.escape") == -1) {  // the current directory stays outside the new root
-    std::fprintf(stderr, "chroot-escape: chroot: %s\n", std::strerror(errno));
+    (void)std::fprintf(stderr, "chroot-escape: chroot: %s\n", std::strerror(errno));
     return 2;
   }
   for (int i = 0; i < 256; ++i) (void)::chdir("..");  // up, past the old root

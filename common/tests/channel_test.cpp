@@ -1,0 +1,200 @@
+// Channel: the parent/child protocol over an AF_UNIX SOCK_SEQPACKET socketpair.
+
+#include "nslab/channel.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "nslab/error.hpp"
+
+namespace nslab {
+namespace {
+
+template <typename Fn>
+std::optional<Error> error_from(Fn&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e;
+  }
+  return std::nullopt;
+}
+
+// A context of `length` characters that differ along the way, so that a
+// truncation or a shifted copy would show.
+std::string patterned(std::size_t length) {
+  std::string text(length, ' ');
+  for (std::size_t i = 0; i < length; ++i) text[i] = static_cast<char>('a' + i % 26);
+  return text;
+}
+
+TEST(Channel, PairIsTwoCloseOnExecSeqpacketSockets) {
+  auto [parent, child] = Channel::create_pair();
+  ASSERT_GE(parent.fd(), 0);
+  ASSERT_GE(child.fd(), 0);
+  EXPECT_NE(parent.fd(), child.fd());
+  for (const int fd : {parent.fd(), child.fd()}) {
+    SCOPED_TRACE("fd " + std::to_string(fd));
+    const int flags = ::fcntl(fd, F_GETFD);
+    ASSERT_NE(flags, -1);
+    EXPECT_NE(flags & FD_CLOEXEC, 0) << "exec success is seen as end-of-file only if the fd is close-on-exec";
+    int type = 0;
+    socklen_t size = sizeof type;
+    ASSERT_EQ(::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &size), 0);
+    EXPECT_EQ(type, SOCK_SEQPACKET);
+  }
+}
+
+TEST(Channel, EveryKindRoundTripsWithErrnoAndContext) {
+  auto [parent, child] = Channel::create_pair();
+  struct Case {
+    MessageKind kind;
+    int errnum;
+    std::string context;
+  };
+  const std::array<Case, 3> cases = {{
+      {MessageKind::go, 0, ""},
+      {MessageKind::failed, EPERM, "sethostname(\"box\")"},
+      {MessageKind::exec_failed, ENOENT, "exec \"/no/such/cmd\""},
+  }};
+  for (const Case& c : cases) {
+    SCOPED_TRACE("kind " + std::to_string(static_cast<int>(c.kind)));
+    child.send(c.kind, c.errnum, c.context);
+    const Message m = parent.receive();
+    EXPECT_EQ(m.kind, c.kind);
+    EXPECT_EQ(m.errnum, c.errnum);
+    EXPECT_EQ(m.context, c.context);
+  }
+}
+
+TEST(Channel, WorksInBothDirections) {
+  auto [parent, child] = Channel::create_pair();
+  parent.send(MessageKind::go);
+  EXPECT_EQ(child.receive().kind, MessageKind::go);
+  child.send(MessageKind::failed, EACCES, "write uid_map");
+  const Message m = parent.receive();
+  EXPECT_EQ(m.kind, MessageKind::failed);
+  EXPECT_EQ(m.errnum, EACCES);
+  EXPECT_EQ(m.context, "write uid_map");
+}
+
+TEST(Channel, EachSendIsOneRecordInOrder) {
+  auto [parent, child] = Channel::create_pair();
+  child.send(MessageKind::failed, 1, "first");
+  child.send(MessageKind::exec_failed, 2, "second");
+  const Message first = parent.receive();
+  const Message second = parent.receive();
+  EXPECT_EQ(first.context, "first");
+  EXPECT_EQ(first.errnum, 1);
+  EXPECT_EQ(second.context, "second");
+  EXPECT_EQ(second.errnum, 2);
+  EXPECT_EQ(second.kind, MessageKind::exec_failed);
+}
+
+TEST(Channel, ReceiveIsEndOfFileWhenThePeerClosed) {
+  auto [parent, child] = Channel::create_pair();
+  child.close();
+  EXPECT_EQ(child.fd(), -1);
+  const Message m = parent.receive();
+  EXPECT_EQ(m.kind, MessageKind::end_of_file);
+  EXPECT_EQ(m.errnum, 0);
+  EXPECT_EQ(m.context, "");
+}
+
+// The protocol's core: a successful execve(2) closes the child's end, so the
+// parent reads end-of-file while COMMAND is still running.
+TEST(Channel, ExecOfThePeerIsSeenAsEndOfFile) {
+  if (::access("/bin/sleep", X_OK) != 0) GTEST_SKIP() << "needs /bin/sleep to exec";
+  auto [parent, child] = Channel::create_pair();
+  const pid_t pid = ::fork();
+  ASSERT_NE(pid, -1);
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    std::array<char*, 3> argv = {const_cast<char*>("sleep"), const_cast<char*>("5"), nullptr};
+    ::execv("/bin/sleep", argv.data());
+    ::_exit(127);
+  }
+  child.close();  // the parent's copy of the child's end, as run_container does
+  const Message m = parent.receive();
+  EXPECT_EQ(m.kind, MessageKind::end_of_file);
+  EXPECT_EQ(::waitpid(pid, nullptr, WNOHANG), 0) << "end-of-file must come from exec, not from the child's exit";
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+}
+
+TEST(Channel, SendToAClosedPeerThrowsEpipeWithoutSigpipe) {
+  auto [parent, child] = Channel::create_pair();
+  child.close();
+  const auto e = error_from([&parent] { parent.send(MessageKind::go); });
+  ASSERT_TRUE(e.has_value()) << "sending to a closed peer must throw";
+  EXPECT_EQ(e->errnum(), EPIPE);
+  EXPECT_EQ(e->context(), "send(channel)");
+}
+
+TEST(Channel, ContextUpToTheRecordSizeIsKeptWhole) {
+  auto [parent, child] = Channel::create_pair();
+  const std::string context = patterned(1023);
+  child.send(MessageKind::failed, EIO, context);
+  const Message m = parent.receive();
+  EXPECT_EQ(m.context, context);
+  EXPECT_EQ(m.errnum, EIO);
+}
+
+TEST(Channel, LongerContextIsTruncatedNotOverflowed) {
+  auto [parent, child] = Channel::create_pair();
+  const std::string context = patterned(5000);
+  child.send(MessageKind::failed, E2BIG, context);
+  child.send(MessageKind::go, 0, "next");  // the record after it is intact
+  const Message m = parent.receive();
+  EXPECT_EQ(m.kind, MessageKind::failed);
+  EXPECT_EQ(m.errnum, E2BIG);
+  EXPECT_EQ(m.context.size(), 1023U) << "1024 bytes on the wire, the last one the terminating NUL";
+  EXPECT_EQ(m.context, context.substr(0, 1023));
+  const Message next = parent.receive();
+  EXPECT_EQ(next.kind, MessageKind::go);
+  EXPECT_EQ(next.context, "next");
+}
+
+TEST(Channel, ShortRecordIsRejectedAsMalformed) {
+  auto [parent, child] = Channel::create_pair();
+  ASSERT_EQ(::send(child.fd(), "xyz", 3, 0), 3);
+  const auto e = error_from([&parent] { (void)parent.receive(); });
+  ASSERT_TRUE(e.has_value()) << "a 3-byte record is not a message";
+  EXPECT_EQ(e->errnum(), EPROTO);
+  EXPECT_NE(std::string(e->what()).find("3 bytes"), std::string::npos) << e->what();
+}
+
+TEST(Channel, EndOfFileCannotBeSentAsARecord) {
+  auto [parent, child] = Channel::create_pair();
+  child.send(MessageKind::end_of_file);
+  const auto e = error_from([&parent] { (void)parent.receive(); });
+  ASSERT_TRUE(e.has_value()) << "a record of kind 0 would forge exec success";
+  EXPECT_EQ(e->errnum(), EPROTO);
+}
+
+TEST(Channel, UnknownKindIsRejected) {
+  auto [parent, child] = Channel::create_pair();
+  // The wire record: int kind, int errnum, char context[1024].
+  std::array<char, sizeof(int) * 2 + 1024> record{};
+  const int kind = 4;
+  std::memcpy(record.data(), &kind, sizeof kind);
+  ASSERT_EQ(::send(child.fd(), record.data(), record.size(), 0), static_cast<ssize_t>(record.size()));
+  const auto e = error_from([&parent] { (void)parent.receive(); });
+  ASSERT_TRUE(e.has_value()) << "kind 4 is not a MessageKind";
+  EXPECT_EQ(e->errnum(), EPROTO);
+}
+
+}  // namespace
+}  // namespace nslab

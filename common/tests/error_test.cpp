@@ -1,0 +1,114 @@
+// Error, throw_errno, check, Todo and UsageError: the one error type of nslab.
+
+#include "nslab/error.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace nslab {
+namespace {
+
+// The Error that fn throws, or nullopt when it throws none.
+template <typename Fn>
+std::optional<Error> error_from(Fn&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e;
+  }
+  return std::nullopt;
+}
+
+TEST(Error, WhatIsContextColonStrerror) {
+  const Error e(ENOENT, "open(\"/nope\")");
+  EXPECT_STREQ(e.what(), "open(\"/nope\"): No such file or directory");
+  EXPECT_EQ(e.errnum(), ENOENT);
+  EXPECT_EQ(e.context(), "open(\"/nope\")") << "context() is the context alone";
+}
+
+TEST(Error, ErrnumZeroHasNoStrerrorSuffix) {
+  const Error e(0, "--rootfs /x: no directory proc/");
+  EXPECT_STREQ(e.what(), "--rootfs /x: no directory proc/");
+  EXPECT_EQ(e.errnum(), 0);
+  EXPECT_EQ(e.context(), "--rootfs /x: no directory proc/");
+}
+
+TEST(Error, IsCaughtAsStdRuntimeError) {
+  try {
+    throw Error(EPERM, "sethostname(\"box\")");
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()), std::string("sethostname(\"box\"): ") + std::strerror(EPERM));
+    return;
+  }
+  ADD_FAILURE() << "Error is not a std::runtime_error";
+}
+
+TEST(ThrowErrno, CarriesTheErrnoOfTheMomentItWasCalled) {
+  const auto e = error_from([] {
+    errno = EACCES;
+    throw_errno("write /proc/4242/uid_map");
+  });
+  ASSERT_TRUE(e.has_value()) << "throw_errno must throw Error";
+  EXPECT_EQ(e->errnum(), EACCES);
+  EXPECT_STREQ(e->what(), "write /proc/4242/uid_map: Permission denied");
+  EXPECT_EQ(e->context(), "write /proc/4242/uid_map");
+}
+
+TEST(ThrowErrno, ErrnoChangedAfterTheThrowDoesNotChangeTheError) {
+  const auto e = error_from([] {
+    errno = ENOSPC;
+    throw_errno("clone");
+  });
+  errno = EINVAL;
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->errnum(), ENOSPC);
+  EXPECT_STREQ(e->what(), "clone: No space left on device");
+}
+
+TEST(Check, ReturnsTheResultWhenItIsNotMinusOne) {
+  EXPECT_EQ(check(0, "x"), 0);
+  EXPECT_EQ(check(42, "x"), 42);
+  EXPECT_EQ(check(-2, "x"), -2) << "only -1 means failure";
+  EXPECT_EQ(check(::getpid(), "getpid"), ::getpid());
+}
+
+TEST(Check, ThrowsTheErrnoOfAFailedCall) {
+  const auto e = error_from([] { (void)check(::close(-1), "close(-1)"); });
+  ASSERT_TRUE(e.has_value()) << "check(-1, ...) must throw";
+  EXPECT_EQ(e->errnum(), EBADF);
+  EXPECT_STREQ(e->what(), "close(-1): Bad file descriptor");
+  EXPECT_EQ(e->context(), "close(-1)");
+}
+
+TEST(Todo, MessageNamesTheLabWhatToImplementAndWhereToRead) {
+  const Todo todo("01", "sethostname() in the child", "docs/en/lab01-uts.md#lab01-sethostname");
+  // The dash is U+2014 EM DASH, in UTF-8.
+  EXPECT_STREQ(todo.what(),
+               "TODO(lab 01): implement sethostname() in the child \xE2\x80\x94 see "
+               "docs/en/lab01-uts.md#lab01-sethostname");
+  EXPECT_EQ(todo.errnum(), 0) << "a TODO is not a system call's failure";
+  EXPECT_EQ(todo.context(), todo.what());
+}
+
+TEST(Todo, IsCaughtAsError) {
+  const auto e = error_from([] { throw Todo("04", "pivot_root", "docs/en/lab04-mount.md#lab04-pivot"); });
+  ASSERT_TRUE(e.has_value()) << "the pipeline catches Error: Todo must be one";
+  EXPECT_EQ(std::string(e->what()).rfind("TODO(lab 04): implement pivot_root", 0), 0U) << e->what();
+}
+
+TEST(UsageError, IsAnErrorWithoutErrno) {
+  const auto e = error_from([] { throw UsageError("unknown option --nope (see --help)"); });
+  ASSERT_TRUE(e.has_value()) << "UsageError must be caught as Error";
+  EXPECT_EQ(e->errnum(), 0);
+  EXPECT_STREQ(e->what(), "unknown option --nope (see --help)");
+}
+
+}  // namespace
+}  // namespace nslab
