@@ -65,7 +65,7 @@ ct() {
 explain() {
   {
     echo "expected: $1"
-    echo "read:     docs/en/$2 (tutorial)"
+    echo "read:     docs/en/$2 (中文: docs/zh/$2)"
     [ -n "${status+x}" ] && echo "got:      exit status $status"
     [ -n "${output+x}" ] && printf 'output:\n%s\n' "$output"
     [ -n "${stderr:-}" ] && printf 'stderr:\n%s\n' "$stderr"

@@ -12,8 +12,8 @@ starter_fails_safely() {
   run --separate-stderr ct "$@"
   assert_equal "$status" 125
   assert_equal "$output" ""
-  expect "one line: $lab: TODO(lab $number): implement ... — see docs/en/..." "../../labs/$lab" -- \
-    grep -qxE "$lab: TODO\(lab $number\): implement .+ — see docs/en/lab$number-[a-z]+\.md#lab$number-[a-z]+" <<< "$stderr"
+  expect "one line: $lab: TODO(lab $number): implement ... — see docs/{en,zh}/..." "../../labs/$lab" -- \
+    grep -qxE "$lab: TODO\(lab $number\): implement .+ — see docs/\{en,zh\}/lab$number-[a-z]+\.md#lab$number-[a-z]+" <<< "$stderr"
   assert_equal "$(hostname)" "$HOST_HOSTNAME"
 }
 

@@ -32,8 +32,7 @@ void report(const std::string& program, const std::string& message) {
   argv.reserve(ctx.command.size() + 1);
   for (std::string& word : ctx.command) argv.push_back(word.data());
   argv.push_back(nullptr);
-  ctx.narrator.say("execvp(\"" + ctx.command.front() + "\") as PID " + std::to_string(::getpid()) +
-                   " in this PID namespace");
+  ctx.narrator.say("execvp(\"" + ctx.command.front() + "\"), getpid() = " + std::to_string(::getpid()));
   ::execvp(argv.front(), argv.data());
   const int saved = errno;
   try {

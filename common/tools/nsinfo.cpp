@@ -73,8 +73,14 @@ int main(int argc, char* argv[]) {
     for (const pid_t pid : pids) std::printf(" %-13s", ("PID " + std::to_string(pid)).c_str());
     std::printf("\n");
     for (std::size_t row = 0; row < kinds.size(); ++row) {
+      // Only readable cells count: "?" (no access) says nothing about isolation.
       bool differs = false;
-      for (const std::string& cell : cells[row]) differs = differs || cell != cells[row].front();
+      const std::string* first = nullptr;
+      for (const std::string& cell : cells[row]) {
+        if (cell == "?") continue;
+        if (first == nullptr) first = &cell;
+        differs = differs || cell != *first;
+      }
       std::printf("%-18s", kinds[row].c_str());
       for (const std::string& cell : cells[row]) std::printf(" %-13s", cell.c_str());
       std::printf("%s\n", differs ? " *" : "");

@@ -47,8 +47,8 @@ void UtsNamespace::add_options(cli::Parser& parser) {
 //! [uts-flag]
 int UtsNamespace::clone_flags() const {
   // TODO(lab 01): implement the clone flag that gives the child a new UTS namespace.
-  // Read docs/en/lab01-uts.md#lab01-flag, then replace the line below with your code.
-  throw nslab::Todo("01", "the clone flag that gives the child a new UTS namespace", "docs/en/lab01-uts.md#lab01-flag");
+  // Read docs/{en,zh}/lab01-uts.md#lab01-flag, then replace the line below with your code.
+  throw nslab::Todo("01", "the clone flag that gives the child a new UTS namespace", "docs/{en,zh}/lab01-uts.md#lab01-flag");
 }
 //! [uts-flag]
 
@@ -58,8 +58,8 @@ void UtsNamespace::setup_inside(Context& ctx) {
   const std::string& name = *hostname_;
   const std::string before = current_hostname();
   // TODO(lab 01): implement sethostname() inside the new UTS namespace.
-  // Read docs/en/lab01-uts.md#lab01-sethostname, then replace the line below with your code.
-  throw nslab::Todo("01", "sethostname() inside the new UTS namespace", "docs/en/lab01-uts.md#lab01-sethostname");
+  // Read docs/{en,zh}/lab01-uts.md#lab01-sethostname, then replace the line below with your code.
+  throw nslab::Todo("01", "sethostname() inside the new UTS namespace", "docs/{en,zh}/lab01-uts.md#lab01-sethostname");
   ctx.narrator.say("sethostname(\"" + name + "\"): the hostname was \"" + before +
                    "\", is now \"" + current_hostname() + "\" in this UTS namespace");
 }

@@ -33,8 +33,8 @@ int count_sysv_objects(const std::string& kind) {
 //! [ipc-flag]
 int IpcNamespace::clone_flags() const {
   // TODO(lab 02): implement the clone flag that gives the child a new IPC namespace.
-  // Read docs/en/lab02-ipc.md#lab02-flag, then replace the line below with your code.
-  throw nslab::Todo("02", "the clone flag that gives the child a new IPC namespace", "docs/en/lab02-ipc.md#lab02-flag");
+  // Read docs/{en,zh}/lab02-ipc.md#lab02-flag, then replace the line below with your code.
+  throw nslab::Todo("02", "the clone flag that gives the child a new IPC namespace", "docs/{en,zh}/lab02-ipc.md#lab02-flag");
 }
 //! [ipc-flag]
 

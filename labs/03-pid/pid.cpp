@@ -55,8 +55,8 @@ void PidNamespace::add_options(cli::Parser& parser) {
 //! [pid-flag]
 int PidNamespace::clone_flags() const {
   // TODO(lab 03): implement the clone flag that gives the child a new PID namespace.
-  // Read docs/en/lab03-pid.md#lab03-flag, then replace the line below with your code.
-  throw nslab::Todo("03", "the clone flag that gives the child a new PID namespace", "docs/en/lab03-pid.md#lab03-flag");
+  // Read docs/{en,zh}/lab03-pid.md#lab03-flag, then replace the line below with your code.
+  throw nslab::Todo("03", "the clone flag that gives the child a new PID namespace", "docs/{en,zh}/lab03-pid.md#lab03-flag");
 }
 //! [pid-flag]
 
@@ -80,8 +80,8 @@ int run_init(Context& ctx, const ExecCommand& exec) {
   (void)::prctl(PR_SET_NAME, "nslab-init", 0, 0, 0);  // how `ps` will show PID 1
 
   // TODO(lab 03): implement the init: fork COMMAND as PID 2, forward signals to it, reap every child, return COMMAND's status.
-  // Read docs/en/lab03-pid.md#lab03-init, then replace the line below with your code.
-  throw nslab::Todo("03", "the init: fork COMMAND as PID 2, forward signals to it, reap every child, return COMMAND's status", "docs/en/lab03-pid.md#lab03-init");
+  // Read docs/{en,zh}/lab03-pid.md#lab03-init, then replace the line below with your code.
+  throw nslab::Todo("03", "the init: fork COMMAND as PID 2, forward signals to it, reap every child, return COMMAND's status", "docs/{en,zh}/lab03-pid.md#lab03-init");
 }
 //! [pid-init]
 

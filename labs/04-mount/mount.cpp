@@ -39,8 +39,8 @@ void mount_or_throw(const char* source, const std::string& target, const char* t
 // host, and nothing the host mounts reaches us. It changes our copies only.
 void make_mounts_private(const Context& ctx) {
   // TODO(lab 04): implement make every mount private (recursively), before any other mount.
-  // Read docs/en/lab04-mount.md#lab04-private, then replace the line below with your code.
-  throw nslab::Todo("04", "make every mount private (recursively), before any other mount", "docs/en/lab04-mount.md#lab04-private");
+  // Read docs/{en,zh}/lab04-mount.md#lab04-private, then replace the line below with your code.
+  throw nslab::Todo("04", "make every mount private (recursively), before any other mount", "docs/{en,zh}/lab04-mount.md#lab04-private");
   ctx.narrator.say("mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE): no mount propagates to or from the host");
 }
 //! [mount-private]
@@ -50,8 +50,8 @@ void make_mounts_private(const Context& ctx) {
 // it. We are PID 1 of the new namespace, so this /proc lists only the container.
 void mount_proc(const Context& ctx, const std::string& target) {
   // TODO(lab 04): implement mount a fresh proc filesystem for the new PID namespace.
-  // Read docs/en/lab04-mount.md#lab04-proc, then replace the line below with your code.
-  throw nslab::Todo("04", "mount a fresh proc filesystem for the new PID namespace", "docs/en/lab04-mount.md#lab04-proc");
+  // Read docs/{en,zh}/lab04-mount.md#lab04-proc, then replace the line below with your code.
+  throw nslab::Todo("04", "mount a fresh proc filesystem for the new PID namespace", "docs/{en,zh}/lab04-mount.md#lab04-proc");
   ctx.narrator.say("mounted a new proc on " + target + ": it lists this PID namespace only");
 }
 //! [mount-proc]
@@ -85,8 +85,8 @@ void mount_minimal_dev(const Context& ctx, const std::string& dev) {
 // detach it, and the host's tree is gone from this namespace.
 void pivot_into(const Context& ctx, const std::string& rootfs) {
   // TODO(lab 04): implement pivot_root into the root filesystem and detach the old root.
-  // Read docs/en/lab04-mount.md#lab04-pivot, then replace the line below with your code.
-  throw nslab::Todo("04", "pivot_root into the root filesystem and detach the old root", "docs/en/lab04-mount.md#lab04-pivot");
+  // Read docs/{en,zh}/lab04-mount.md#lab04-pivot, then replace the line below with your code.
+  throw nslab::Todo("04", "pivot_root into the root filesystem and detach the old root", "docs/{en,zh}/lab04-mount.md#lab04-pivot");
   ctx.narrator.say("pivot_root(\".\", \".\") into " + rootfs + ", old root detached: the host's tree is out of reach");
 }
 //! [mount-pivot]
@@ -126,8 +126,8 @@ void MountNamespace::prepare(Context& ctx) {
 //! [mount-flag]
 int MountNamespace::clone_flags() const {
   // TODO(lab 04): implement the clone flag that gives the child a new mount namespace.
-  // Read docs/en/lab04-mount.md#lab04-flag, then replace the line below with your code.
-  throw nslab::Todo("04", "the clone flag that gives the child a new mount namespace", "docs/en/lab04-mount.md#lab04-flag");
+  // Read docs/{en,zh}/lab04-mount.md#lab04-flag, then replace the line below with your code.
+  throw nslab::Todo("04", "the clone flag that gives the child a new mount namespace", "docs/{en,zh}/lab04-mount.md#lab04-flag");
 }
 //! [mount-flag]
 

@@ -46,7 +46,7 @@ void UtsNamespace::add_options(cli::Parser& parser) {
 
 //! [uts-flag]
 int UtsNamespace::clone_flags() const {
-  // >>> lab 01: the clone flag that gives the child a new UTS namespace | docs/en/lab01-uts.md#lab01-flag
+  // >>> lab 01: the clone flag that gives the child a new UTS namespace | docs/{en,zh}/lab01-uts.md#lab01-flag
   // clone(2): CLONE_NEWUTS creates the child in a new UTS namespace, a copy of
   // the parent's hostname and domain name.
   return CLONE_NEWUTS;
@@ -59,7 +59,7 @@ void UtsNamespace::setup_inside(Context& ctx) {
   if (!hostname_) return;  // keep the copy of the host's name
   const std::string& name = *hostname_;
   const std::string before = current_hostname();
-  // >>> lab 01: sethostname() inside the new UTS namespace | docs/en/lab01-uts.md#lab01-sethostname
+  // >>> lab 01: sethostname() inside the new UTS namespace | docs/{en,zh}/lab01-uts.md#lab01-sethostname
   // We are the child, already in the new UTS namespace: this changes our copy
   // of the hostname only. (Without CLONE_NEWUTS it would rename the host!)
   check(::sethostname(name.c_str(), name.size()), "sethostname(\"" + name + "\")");

@@ -32,7 +32,7 @@ int count_sysv_objects(const std::string& kind) {
 
 //! [ipc-flag]
 int IpcNamespace::clone_flags() const {
-  // >>> lab 02: the clone flag that gives the child a new IPC namespace | docs/en/lab02-ipc.md#lab02-flag
+  // >>> lab 02: the clone flag that gives the child a new IPC namespace | docs/{en,zh}/lab02-ipc.md#lab02-flag
   // clone(2): CLONE_NEWIPC creates the child in a new, empty IPC namespace.
   return CLONE_NEWIPC;
   // <<< lab 02

@@ -54,7 +54,7 @@ void PidNamespace::add_options(cli::Parser& parser) {
 
 //! [pid-flag]
 int PidNamespace::clone_flags() const {
-  // >>> lab 03: the clone flag that gives the child a new PID namespace | docs/en/lab03-pid.md#lab03-flag
+  // >>> lab 03: the clone flag that gives the child a new PID namespace | docs/{en,zh}/lab03-pid.md#lab03-flag
   // clone(2): with CLONE_NEWPID the child is the first process of a new PID
   // namespace — its PID 1. (unshare(CLONE_NEWPID) would move only future
   // children there: the caller keeps its PID. PITFALLS 3.)
@@ -82,7 +82,7 @@ int run_init(Context& ctx, const ExecCommand& exec) {
   ctx.narrator.set_side("init");
   (void)::prctl(PR_SET_NAME, "nslab-init", 0, 0, 0);  // how `ps` will show PID 1
 
-  // >>> lab 03: the init: fork COMMAND as PID 2, forward signals to it, reap every child, return COMMAND's status | docs/en/lab03-pid.md#lab03-init
+  // >>> lab 03: the init: fork COMMAND as PID 2, forward signals to it, reap every child, return COMMAND's status | docs/{en,zh}/lab03-pid.md#lab03-init
   const pid_t command = ::fork();
   if (command == -1) throw_errno("fork");
   if (command == 0) exec();  // PID 2: becomes COMMAND (or reports why not and exits)

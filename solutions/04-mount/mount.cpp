@@ -38,7 +38,7 @@ void mount_or_throw(const char* source, const std::string& target, const char* t
 // the host into a private one. From now on, nothing mounted here reaches the
 // host, and nothing the host mounts reaches us. It changes our copies only.
 void make_mounts_private(const Context& ctx) {
-  // >>> lab 04: make every mount private (recursively), before any other mount | docs/en/lab04-mount.md#lab04-private
+  // >>> lab 04: make every mount private (recursively), before any other mount | docs/{en,zh}/lab04-mount.md#lab04-private
   mount_or_throw(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr,
                  "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE)");
   // <<< lab 04
@@ -50,7 +50,7 @@ void make_mounts_private(const Context& ctx) {
 // proc(5): a proc filesystem shows the PID namespace of the process that mounts
 // it. We are PID 1 of the new namespace, so this /proc lists only the container.
 void mount_proc(const Context& ctx, const std::string& target) {
-  // >>> lab 04: mount a fresh proc filesystem for the new PID namespace | docs/en/lab04-mount.md#lab04-proc
+  // >>> lab 04: mount a fresh proc filesystem for the new PID namespace | docs/{en,zh}/lab04-mount.md#lab04-proc
   mount_or_throw("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr,
                  "mount(\"proc\", \"" + target + "\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC)");
   // <<< lab 04
@@ -86,7 +86,7 @@ void mount_minimal_dev(const Context& ctx, const std::string& dev) {
 // needed. After it, the old root is stacked on top of the new one, at "/" — we
 // detach it, and the host's tree is gone from this namespace.
 void pivot_into(const Context& ctx, const std::string& rootfs) {
-  // >>> lab 04: pivot_root into the root filesystem and detach the old root | docs/en/lab04-mount.md#lab04-pivot
+  // >>> lab 04: pivot_root into the root filesystem and detach the old root | docs/{en,zh}/lab04-mount.md#lab04-pivot
   // pivot_root needs the new root to be a mount point: bind it onto itself.
   mount_or_throw(rootfs.c_str(), rootfs, nullptr, MS_BIND | MS_REC, nullptr,
                  "mount(\"" + rootfs + "\", \"" + rootfs + "\", MS_BIND|MS_REC)");
@@ -139,7 +139,7 @@ void MountNamespace::prepare(Context& ctx) {
 
 //! [mount-flag]
 int MountNamespace::clone_flags() const {
-  // >>> lab 04: the clone flag that gives the child a new mount namespace | docs/en/lab04-mount.md#lab04-flag
+  // >>> lab 04: the clone flag that gives the child a new mount namespace | docs/{en,zh}/lab04-mount.md#lab04-flag
   // clone(2): CLONE_NEWNS ("new namespace": the first kind, before there were others)
   return CLONE_NEWNS;
   // <<< lab 04

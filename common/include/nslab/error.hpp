@@ -32,6 +32,7 @@ class Error : public std::runtime_error {
 /// @brief A bad command line: reported in one line, exit status 125.
 class UsageError : public Error {
  public:
+  /// @param message what is wrong with the command line, e.g. "unknown option --x".
   explicit UsageError(const std::string& message) : Error(0, message) {}
 };
 
@@ -54,7 +55,8 @@ class Todo : public Error {
 
 /// @brief Returns @p result, or throws Error(errno, @p context) when it is -1.
 ///
-/// For the many calls that return -1 and set errno: `check(::sethostname(...), "sethostname")`.
+/// For the many calls that return -1 and set errno, e.g.
+/// `check(::sethostname(name, length), "sethostname")`.
 long check(long result, const std::string& context);
 
 }  // namespace nslab

@@ -20,7 +20,9 @@ class UniqueFd {
   explicit UniqueFd(int fd) noexcept : fd_(fd) {}
   UniqueFd(const UniqueFd&) = delete;
   UniqueFd& operator=(const UniqueFd&) = delete;
+  /// @brief Takes over @p other's fd; @p other owns none afterwards.
   UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+  /// @brief Closes the owned fd, then takes over @p other's.
   UniqueFd& operator=(UniqueFd&& other) noexcept {
     if (this != &other) reset(other.release());
     return *this;

@@ -39,6 +39,7 @@ struct NamespaceId {
   std::uint64_t inode;  ///< 4026531838
   /// @brief "uts:[4026531838]", as readlink(2) shows it.
   [[nodiscard]] std::string str() const;
+  /// @brief Same kind and inode: the same namespace.
   friend bool operator==(const NamespaceId&, const NamespaceId&) = default;
 };
 

