@@ -15,6 +15,9 @@ foreach(lab IN LISTS NSLAB_LABS)
   target_link_libraries(solution_module_${lab} PUBLIC nslab_common PRIVATE nslab_flags)
 endforeach()
 
+add_library(nslab_starter_flags INTERFACE)
+target_compile_options(nslab_starter_flags INTERFACE -Wno-unused-parameter -Wno-unused-function)
+
 # nslab_add_program(VARIANT solutions|labs LAB NN-name EARLIER <labs before it>)
 function(nslab_add_program variant lab)
   set(earlier ${ARGN})
@@ -29,8 +32,6 @@ function(nslab_add_program variant lab)
     target_include_directories(${target} BEFORE PRIVATE ${CMAKE_SOURCE_DIR}/labs)
     target_include_directories(${target} PRIVATE ${CMAKE_SOURCE_DIR}/solutions)
     target_link_libraries(${target} PRIVATE nslab_common)
-    # A starter's stubs leave parameters and helpers unused until the TODO is done.
-    target_compile_options(${target} PRIVATE -Wno-unused-parameter -Wno-unused-function)
     # clang-tidy checks the solutions; a starter is the same code with stubs in it.
     set_target_properties(${target} PROPERTIES CXX_CLANG_TIDY "")
   endif()
@@ -38,6 +39,11 @@ function(nslab_add_program variant lab)
     target_link_libraries(${target} PRIVATE solution_module_${before})
   endforeach()
   target_link_libraries(${target} PRIVATE nslab_program)
+  if(variant STREQUAL "labs")
+    # After nslab_program's -Wextra: a starter's stubs leave parameters and
+    # helpers unused until the TODO is done.
+    target_link_libraries(${target} PRIVATE nslab_starter_flags)
+  endif()
   set_target_properties(${target} PROPERTIES OUTPUT_NAME ${lab}
                         RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/${variant})
 endfunction()
@@ -90,4 +96,5 @@ foreach(lab IN LISTS NSLAB_LABS)
   endforeach()
 endforeach()
 nslab_add_bats(${CMAKE_SOURCE_DIR}/common/bats/starters.bats starters)
+nslab_add_bats(${CMAKE_SOURCE_DIR}/common/bats/nsinfo.bats tools)
 target_link_libraries(nslab_unit_tests PRIVATE solution_module_01-uts solution_module_04-mount)

@@ -8,7 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <iterator>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -86,6 +89,21 @@ ChildProcess clone_process(int flags, const std::function<int()>& body) {
   ::munmap(stack, kStackSize);  // the child has its own copy (no CLONE_VM)
   if (pid == -1) throw Error(saved, "clone");
   return ChildProcess(pid);
+}
+
+void set_process_title(const std::string& title) noexcept {
+  (void)::prctl(PR_SET_NAME, title.c_str(), 0, 0, 0);
+  // argv's strings lie end to end from argv[0], which glibc keeps in
+  // program_invocation_name; /proc/self/cmdline tells how long they are.
+  std::size_t length = 0;
+  {
+    std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
+    length = static_cast<std::size_t>(std::distance(std::istreambuf_iterator<char>(cmdline), {}));
+  }
+  if (length == 0) return;
+  char* args = program_invocation_name;
+  std::memset(args, 0, length);
+  std::memcpy(args, title.data(), std::min(title.size(), length - 1));
 }
 
 bool has_effective_capability(int cap) {

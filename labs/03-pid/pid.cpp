@@ -14,7 +14,6 @@
 
 #include <sched.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +22,7 @@
 
 #include "nslab/error.hpp"
 #include "nslab/exit_status.hpp"
+#include "nslab/process.hpp"
 #include "nslab/signals.hpp"
 
 namespace nslab {
@@ -77,7 +77,7 @@ std::optional<int> PidNamespace::run_command(Context& ctx, const ExecCommand& ex
 //! [pid-init]
 int run_init(Context& ctx, const ExecCommand& exec) {
   ctx.narrator.set_side("init");
-  (void)::prctl(PR_SET_NAME, "nslab-init", 0, 0, 0);  // how `ps` will show PID 1
+  set_process_title("nslab-init");  // how `ps` shows PID 1, not the runtime's arguments
 
   // TODO(lab 03): implement the init: fork COMMAND as PID 2, forward signals to it, reap every child, return COMMAND's status.
   // Read docs/{en,zh}/lab03-pid.md#lab03-init, then replace the line below with your code.

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+/// @brief The command line of every lab.
 namespace nslab::cli {
 
 /// @brief What the command line asked for, besides the options' own effects.

@@ -56,7 +56,7 @@ class Todo : public Error {
 /// @brief Returns @p result, or throws Error(errno, @p context) when it is -1.
 ///
 /// For the many calls that return -1 and set errno, e.g.
-/// `check(::sethostname(name, length), "sethostname")`.
+/// `check(sethostname(name, length), "sethostname")`.
 long check(long result, const std::string& context);
 
 }  // namespace nslab

@@ -48,9 +48,10 @@ using ExecCommand = std::function<void()>;
 /// 7. teardown()      — parent, after the container ended or failed: undo what
 ///                      setup_outside() made on the host.
 ///
-/// Every step but clone_flags() and teardown() may throw Error; the pipeline
-/// turns it into one line and exit status 125. Steps 5 and 6 run in the child,
-/// where the pipeline sends the error to the parent instead.
+/// Every step but teardown() may throw Error (a starter's TODO throws Todo, even
+/// from clone_flags()); the pipeline turns it into one line and exit status 125.
+/// Steps 5 and 6 run in the child, where the pipeline sends the error to the
+/// parent instead.
 class Module {
  public:
   Module() = default;

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <string>
 #include <utility>
 
 namespace nslab {
@@ -49,6 +50,13 @@ class ChildProcess {
 /// @throws Error (EPERM without privilege, EINVAL for bad flag combinations,
 ///         ENOSPC when a namespace limit is reached, ENOMEM).
 ChildProcess clone_process(int flags, const std::function<int()>& body);
+
+/// @brief Renames this process as `ps` shows it: its command line
+/// (/proc/PID/cmdline, overwritten in place, within the space the original took)
+/// and its name (/proc/PID/comm, PR_SET_NAME). A fork of the runtime that stays
+/// in a container — lab 03's init — uses it so that the container does not see
+/// the runtime's arguments, such as a host path given to --rootfs.
+void set_process_title(const std::string& title) noexcept;
 
 /// @brief True when this process has capability @p cap in its effective set
 /// (read from CapEff in /proc/self/status).

@@ -7,6 +7,8 @@
 
 #include "nslab/module.hpp"
 
+/// @brief What the labs share: errors, fds, processes, the parent/child channel,
+/// namespace identities, options, signals, narration — and the module pipeline.
 namespace nslab {
 
 /// @brief What a lab says about itself.

@@ -94,3 +94,10 @@ lab_setup() {
   run --separate-stderr ct --rootfs
   assert_equal "$stderr" "04-mount: --rootfs needs a value (DIR)"
 }
+
+@test "under --init, PID 1 shows as nslab-init, without the runtime's host paths" {
+  run ct --rootfs "$ROOTFS" --init -- sh -c 'tr "\0" " " < /proc/1/cmdline'
+  assert_success
+  expect "PID 1's command line is nslab-init" lab03-pid.md#lab03-init -- grep -q '^nslab-init' <<< "$output"
+  expect "the host path of the rootfs does not leak into the container" "$DOC" -- [ -z "$(grep -F "$ROOTFS" <<< "$output")" ]
+}
