@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command: installs what is missing, builds, and runs every test —
 # unit tests, the labs' Bats tests on the solutions, the starters (they must fail
-# safely, and match what scripts/make-starters.sh makes), and the mutant check.
+# safely, and match what scripts/make-starters.sh makes), the tutorials (English
+# and Chinese, zero Doxygen warnings) and the mutant check.
 # Ends with one line: "N passed, N failed, N skipped".
 #
 #   scripts/test.sh
@@ -47,6 +48,10 @@ if [ "${CI:-}" = true ] && [ "$ctest_skipped" -gt 0 ]; then
     fi
   done < <(grep -E '\*\*\*Skipped' "$log/ctest.log" | sed -E 's/^.*Test +#[0-9]+: (.*[^ ]) \.+.*$/\1/; s/ \.+\*\*\*Skipped.*//')
 fi
+
+step "docs: the English and Chinese tutorials build with zero Doxygen warnings"
+cmake --build build --target docs 2>&1 | tail -n 20
+count "the tutorials do not build without warnings (cmake --build build --target docs)" "${PIPESTATUS[0]}"
 
 step "starters: labs/ is what scripts/make-starters.sh makes from solutions/"
 bash scripts/make-starters.sh --check

@@ -48,6 +48,15 @@ std::vector<pid_t> list_children() {
   return children;
 }
 
+// State Z in /proc/PID/stat: ended, waiting to be reaped (proc(5)).
+bool is_zombie(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const auto close = line.rfind(')');  // the name may hold spaces and parentheses
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
+}
+
 }  // namespace
 
 ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
@@ -61,7 +70,11 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
 int ChildProcess::wait() {
   int status = 0;
   while (::waitpid(pid_, &status, 0) == -1) {
-    if (errno != EINTR) throw_errno("waitpid(" + std::to_string(pid_) + ")");
+    if (errno != EINTR) {
+      // Not ours to wait for (ECHILD): never kill that PID later, it may be reused.
+      const pid_t pid = std::exchange(pid_, -1);
+      throw_errno("waitpid(" + std::to_string(pid) + ")");
+    }
   }
   pid_ = -1;
   return status;
@@ -128,7 +141,8 @@ int kill_all_children() noexcept {
       const std::vector<pid_t> children = list_children();
       if (children.empty()) break;
       for (const pid_t pid : children) {
-        if (::kill(pid, SIGKILL) == 0) ++killed;
+        // A zombie has already ended: it is reaped below, but not counted.
+        if (!is_zombie(pid) && ::kill(pid, SIGKILL) == 0) ++killed;
       }
       // Reap them; their own children are re-parented to us and show up next round.
       for (const pid_t pid : children) {

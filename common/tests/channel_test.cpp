@@ -41,7 +41,9 @@ std::string patterned(std::size_t length) {
 }
 
 TEST(Channel, PairIsTwoCloseOnExecSeqpacketSockets) {
-  auto [parent, child] = Channel::create_pair();
+  auto pair = Channel::create_pair();
+  Channel& parent = pair.first;
+  Channel& child = pair.second;
   ASSERT_GE(parent.fd(), 0);
   ASSERT_GE(child.fd(), 0);
   EXPECT_NE(parent.fd(), child.fd());
@@ -58,7 +60,9 @@ TEST(Channel, PairIsTwoCloseOnExecSeqpacketSockets) {
 }
 
 TEST(Channel, EveryKindRoundTripsWithErrnoAndContext) {
-  auto [parent, child] = Channel::create_pair();
+  auto pair = Channel::create_pair();
+  Channel& parent = pair.first;
+  Channel& child = pair.second;
   struct Case {
     MessageKind kind;
     int errnum;
@@ -80,7 +84,9 @@ TEST(Channel, EveryKindRoundTripsWithErrnoAndContext) {
 }
 
 TEST(Channel, WorksInBothDirections) {
-  auto [parent, child] = Channel::create_pair();
+  auto pair = Channel::create_pair();
+  Channel& parent = pair.first;
+  Channel& child = pair.second;
   parent.send(MessageKind::go);
   EXPECT_EQ(child.receive().kind, MessageKind::go);
   child.send(MessageKind::failed, EACCES, "write uid_map");
@@ -91,7 +97,9 @@ TEST(Channel, WorksInBothDirections) {
 }
 
 TEST(Channel, EachSendIsOneRecordInOrder) {
-  auto [parent, child] = Channel::create_pair();
+  auto pair = Channel::create_pair();
+  Channel& parent = pair.first;
+  Channel& child = pair.second;
   child.send(MessageKind::failed, 1, "first");
   child.send(MessageKind::exec_failed, 2, "second");
   const Message first = parent.receive();
@@ -104,7 +112,9 @@ TEST(Channel, EachSendIsOneRecordInOrder) {
 }
 
 TEST(Channel, ReceiveIsEndOfFileWhenThePeerClosed) {
-  auto [parent, child] = Channel::create_pair();
+  auto pair = Channel::create_pair();
+  Channel& parent = pair.first;
+  Channel& child = pair.second;
   child.close();
   EXPECT_EQ(child.fd(), -1);
   const Message m = parent.receive();
@@ -117,7 +127,9 @@ TEST(Channel, ReceiveIsEndOfFileWhenThePeerClosed) {
 // parent reads end-of-file while COMMAND is still running.
 TEST(Channel, ExecOfThePeerIsSeenAsEndOfFile) {
   if (::access("/bin/sleep", X_OK) != 0) GTEST_SKIP() << "needs /bin/sleep to exec";
-  auto [parent, child] = Channel::create_pair();
+  auto pair = Channel::create_pair();
+  Channel& parent = pair.first;
+  Channel& child = pair.second;
   const pid_t pid = ::fork();
   ASSERT_NE(pid, -1);
   if (pid == 0) {
@@ -135,7 +147,9 @@ TEST(Channel, ExecOfThePeerIsSeenAsEndOfFile) {
 }
 
 TEST(Channel, SendToAClosedPeerThrowsEpipeWithoutSigpipe) {
-  auto [parent, child] = Channel::create_pair();
+  auto pair = Channel::create_pair();
+  Channel& parent = pair.first;
+  Channel& child = pair.second;
   child.close();
   const auto e = error_from([&parent] { parent.send(MessageKind::go); });
   ASSERT_TRUE(e.has_value()) << "sending to a closed peer must throw";
@@ -144,7 +158,9 @@ TEST(Channel, SendToAClosedPeerThrowsEpipeWithoutSigpipe) {
 }
 
 TEST(Channel, ContextUpToTheRecordSizeIsKeptWhole) {
-  auto [parent, child] = Channel::create_pair();
+  auto pair = Channel::create_pair();
+  Channel& parent = pair.first;
+  Channel& child = pair.second;
   const std::string context = patterned(1023);
   child.send(MessageKind::failed, EIO, context);
   const Message m = parent.receive();
@@ -153,7 +169,9 @@ TEST(Channel, ContextUpToTheRecordSizeIsKeptWhole) {
 }
 
 TEST(Channel, LongerContextIsTruncatedNotOverflowed) {
-  auto [parent, child] = Channel::create_pair();
+  auto pair = Channel::create_pair();
+  Channel& parent = pair.first;
+  Channel& child = pair.second;
   const std::string context = patterned(5000);
   child.send(MessageKind::failed, E2BIG, context);
   child.send(MessageKind::go, 0, "next");  // the record after it is intact
@@ -168,7 +186,9 @@ TEST(Channel, LongerContextIsTruncatedNotOverflowed) {
 }
 
 TEST(Channel, ShortRecordIsRejectedAsMalformed) {
-  auto [parent, child] = Channel::create_pair();
+  auto pair = Channel::create_pair();
+  Channel& parent = pair.first;
+  Channel& child = pair.second;
   ASSERT_EQ(::send(child.fd(), "xyz", 3, 0), 3);
   const auto e = error_from([&parent] { (void)parent.receive(); });
   ASSERT_TRUE(e.has_value()) << "a 3-byte record is not a message";
@@ -177,7 +197,9 @@ TEST(Channel, ShortRecordIsRejectedAsMalformed) {
 }
 
 TEST(Channel, EndOfFileCannotBeSentAsARecord) {
-  auto [parent, child] = Channel::create_pair();
+  auto pair = Channel::create_pair();
+  Channel& parent = pair.first;
+  Channel& child = pair.second;
   child.send(MessageKind::end_of_file);
   const auto e = error_from([&parent] { (void)parent.receive(); });
   ASSERT_TRUE(e.has_value()) << "a record of kind 0 would forge exec success";
@@ -185,7 +207,9 @@ TEST(Channel, EndOfFileCannotBeSentAsARecord) {
 }
 
 TEST(Channel, UnknownKindIsRejected) {
-  auto [parent, child] = Channel::create_pair();
+  auto pair = Channel::create_pair();
+  Channel& parent = pair.first;
+  Channel& child = pair.second;
   // The wire record: int kind, int errnum, char context[1024].
   std::array<char, sizeof(int) * 2 + 1024> record{};
   const int kind = 4;

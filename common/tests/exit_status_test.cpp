@@ -70,7 +70,7 @@ pid_t fork_waiting_child() {
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     ::alarm(5);  // never outlive a failed test for long
-    for (const int sig : {SIGTERM, SIGINT, SIGHUP}) ::signal(sig, SIG_DFL);
+    for (const int sig : {SIGTERM, SIGINT, SIGHUP}) (void)::signal(sig, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);

@@ -102,7 +102,7 @@ TEST(UniqueFd, MoveConstructionTransfersOwnership) {
     {
       const UniqueFd to(std::move(from));
       EXPECT_EQ(to.get(), raw);
-      EXPECT_EQ(from.get(), -1);  // NOLINT(bugprone-use-after-move): the moved-from state is the test
+      EXPECT_EQ(from.get(), -1);  // NOLINT(bugprone-use-after-move,clang-analyzer-cplusplus.Move)
     }
     EXPECT_TRUE(is_closed(raw)) << "the new owner's destructor closes the fd";
   }
@@ -131,7 +131,7 @@ TEST(UniqueFd, MoveAssignmentClosesTheTargetsOldFd) {
   EXPECT_TRUE(is_closed(old_fd));
   EXPECT_TRUE(is_open(new_fd));
   EXPECT_EQ(target.get(), new_fd);
-  EXPECT_EQ(source.get(), -1);  // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(source.get(), -1);  // NOLINT(bugprone-use-after-move,clang-analyzer-cplusplus.Move)
 }
 
 TEST(UniqueFd, SelfMoveAssignmentKeepsTheFd) {

@@ -91,7 +91,7 @@ class CheckRootfs : public ::testing::Test {
 
   // A directory under base with the given subdirectories.
   std::string make_dir(const std::string& name, std::initializer_list<const char*> subdirs) const {
-    const std::string dir = base + "/" + name;
+    std::string dir = base + "/" + name;
     EXPECT_EQ(::mkdir(dir.c_str(), 0755), 0) << dir;
     for (const char* sub : subdirs) EXPECT_EQ(::mkdir((dir + "/" + sub).c_str(), 0755), 0) << sub;
     return dir;

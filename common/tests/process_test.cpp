@@ -200,8 +200,8 @@ TEST(ChildProcess, WaitForAProcessThatIsNotAChildThrowsEchild) {
   ::waitpid(pid, nullptr, 0);  // reaped here: no longer a child
   ChildProcess child(pid);
   const auto e = error_from([&child] { (void)child.wait(); });
-  (void)child.release();  // not ours: its destructor must not signal this PID
   ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(child.pid(), -1) << "after ECHILD the owner must forget the PID";
   EXPECT_EQ(e->errnum(), ECHILD);
   EXPECT_EQ(e->context(), "waitpid(" + std::to_string(pid) + ")");
 }
@@ -225,8 +225,9 @@ TEST(ChildProcess, MoveConstructionTransfersOwnership) {
     ChildProcess from(pid);
     const ChildProcess to(std::move(from));
     EXPECT_EQ(to.pid(), pid);
-    EXPECT_EQ(from.pid(), -1);  // NOLINT(bugprone-use-after-move)
-    from.kill_and_reap();       // owns nothing: must not touch the child
+    // The moved-from state is what is tested here.
+    EXPECT_EQ(from.pid(), -1);  // NOLINT(bugprone-use-after-move,clang-analyzer-cplusplus.Move)
+    from.kill_and_reap();  // NOLINT(bugprone-use-after-move,clang-analyzer-cplusplus.Move): owns nothing, must not touch the child
     EXPECT_TRUE(is_running_child(pid));
   }
   EXPECT_TRUE(is_reaped(pid));
@@ -244,7 +245,7 @@ TEST(ChildProcess, MoveAssignmentKillsTheTargetsOwnChild) {
     EXPECT_TRUE(is_reaped(first)) << "the child the target owned before must be killed and reaped";
     EXPECT_TRUE(is_running_child(second));
     EXPECT_EQ(target.pid(), second);
-    EXPECT_EQ(source.pid(), -1);  // NOLINT(bugprone-use-after-move)
+    EXPECT_EQ(source.pid(), -1);  // NOLINT(bugprone-use-after-move,clang-analyzer-cplusplus.Move)
   }
   EXPECT_TRUE(is_reaped(second));
 }
@@ -392,10 +393,24 @@ TEST(KillAllChildren, ReapsChildrenThatAlreadyExited) {
     if (pid == 0) ::_exit(0);
     siginfo_t info{};
     ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT);  // a zombie now
-    (void)kill_all_children();
+    const int killed = kill_all_children();
     if (!is_reaped(pid)) return "the zombie child was not reaped";
+    if (killed != 0) return "a child that had already ended was counted as killed";
     return "";
   })));
+}
+
+TEST(ChildProcess, AfterEchildTheDestructorDoesNotKillThatPid) {
+  // A PID that is not the waiting process's child: a sibling of it.
+  const pid_t sibling = fork_waiting_child();
+  ASSERT_NE(sibling, -1);
+  EXPECT_TRUE(Passed(run_forked([sibling]() -> std::string {
+    ChildProcess stranger(sibling);
+    if (!error_from([&stranger] { (void)stranger.wait(); })) return "wait() did not fail with ECHILD";
+    return "";  // the destructor runs here
+  })));
+  EXPECT_FALSE(is_gone(sibling)) << "the sibling was killed by an owner that never had it";
+  kill_and_wait(sibling);
 }
 
 }  // namespace
