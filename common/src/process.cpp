@@ -115,8 +115,9 @@ void set_process_title(const std::string& title) noexcept {
   }
   if (length == 0) return;
   char* args = program_invocation_name;
+  // Zeroed first, so the title is terminated wherever it is cut.
   std::memset(args, 0, length);
-  std::memcpy(args, title.data(), std::min(title.size(), length - 1));
+  title.copy(args, std::min(title.size(), length - 1));
 }
 
 bool has_effective_capability(int cap) {
