@@ -17,20 +17,15 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.hpp"
+
 #include "nslab/error.hpp"
 
 namespace nslab {
 namespace {
 
-template <typename Fn>
-std::optional<Error> error_from(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  return std::nullopt;
-}
+using testing::error_from;
+
 
 // A context of `length` characters that differ along the way, so that a
 // truncation or a shifted copy would show.

@@ -12,19 +12,14 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.hpp"
+
 namespace nslab {
 namespace {
 
+using testing::error_from;
+
 // The Error that fn throws, or nullopt when it throws none.
-template <typename Fn>
-std::optional<Error> error_from(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  return std::nullopt;
-}
 
 TEST(Error, WhatIsContextColonStrerror) {
   const Error e(ENOENT, "open(\"/nope\")");

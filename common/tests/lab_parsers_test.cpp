@@ -17,6 +17,8 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.hpp"
+
 #include "01-uts/uts.hpp"
 #include "04-mount/mount.hpp"
 #include "nslab/cli.hpp"
@@ -25,15 +27,8 @@
 namespace nslab {
 namespace {
 
-template <typename Fn>
-std::optional<Error> error_from(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  return std::nullopt;
-}
+using testing::error_from;
+
 
 // ---- check_hostname (lab 01) ----------------------------------------------
 

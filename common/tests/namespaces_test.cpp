@@ -14,6 +14,8 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.hpp"
+
 #include "nslab/error.hpp"
 
 #ifndef CLONE_NEWTIME
@@ -23,15 +25,8 @@
 namespace nslab {
 namespace {
 
-template <typename Fn>
-std::optional<Error> error_from(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  return std::nullopt;
-}
+using testing::error_from;
+
 
 std::string read_link(const std::string& path) {
   std::array<char, 256> buffer{};

@@ -19,65 +19,17 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.hpp"
+
 #include "nslab/error.hpp"
 #include "nslab/narrate.hpp"
 
 namespace nslab {
 namespace {
 
-struct Forked {
-  int status = -1;     // wait status of the forked process
-  std::string report;  // what it said went wrong ("" if nothing)
-};
+using testing::Passed;
+using testing::run_forked;
 
-// Runs body in a forked process; body returns "" on success, else what failed.
-Forked run_forked(const std::function<std::string()>& body) {
-  std::array<int, 2> fds{};
-  if (::pipe2(fds.data(), O_CLOEXEC) == -1) return {-1, "pipe2 failed"};
-  const pid_t pid = ::fork();
-  if (pid == -1) return {-1, "fork failed"};
-  if (pid == 0) {
-    ::close(fds[0]);
-    ::alarm(4);  // a hang fails the test instead of blocking the suite
-    std::string report;
-    try {
-      report = body();
-    } catch (const std::exception& e) {
-      report = std::string("exception: ") + e.what();
-    } catch (...) {
-      report = "unknown exception";
-    }
-    std::size_t done = 0;
-    while (done < report.size()) {
-      const ssize_t n = ::write(fds[1], report.data() + done, report.size() - done);
-      if (n <= 0) break;
-      done += static_cast<std::size_t>(n);
-    }
-    ::_exit(report.empty() ? 0 : 1);
-  }
-  ::close(fds[1]);
-  Forked result;
-  std::array<char, 1024> buffer{};
-  ssize_t got = 0;
-  while ((got = ::read(fds[0], buffer.data(), buffer.size())) > 0) {
-    result.report.append(buffer.data(), static_cast<std::size_t>(got));
-  }
-  ::close(fds[0]);
-  while (::waitpid(pid, &result.status, 0) == -1 && errno == EINTR) {
-  }
-  return result;
-}
-
-::testing::AssertionResult Passed(const Forked& forked) {
-  if (forked.status != -1 && WIFEXITED(forked.status) && WEXITSTATUS(forked.status) == 0) {
-    return ::testing::AssertionSuccess();
-  }
-  if (!forked.report.empty()) return ::testing::AssertionFailure() << forked.report;
-  if (forked.status != -1 && WIFSIGNALED(forked.status)) {
-    return ::testing::AssertionFailure() << "the forked test was killed by " << signal_name(WTERMSIG(forked.status));
-  }
-  return ::testing::AssertionFailure() << "the forked test failed, wait status " << forked.status;
-}
 
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return "exited " + std::to_string(WEXITSTATUS(status));
