@@ -86,6 +86,19 @@ ns_of() {
   readlink "/proc/$1/ns/$2"
 }
 
+# expect_namespaces PID SECTION "NEW KINDS" "SHARED KINDS": compares PID's
+# namespaces with the host's (this shell's): each new kind must differ, and each
+# shared kind — the negative control — must be the very same namespace.
+expect_namespaces() {
+  local pid=$1 section=$2 kind
+  for kind in $3; do
+    expect "a new $kind namespace ($(ns_of $$ "$kind") on the host)" "$section" -- [ "$(ns_of "$pid" "$kind")" != "$(ns_of $$ "$kind")" ]
+  done
+  for kind in $4; do
+    expect "the host's own $kind namespace, not a new one (negative control)" "$section" -- [ "$(ns_of "$pid" "$kind")" = "$(ns_of $$ "$kind")" ]
+  done
+}
+
 # wait_for SECONDS COMMAND...: polls until COMMAND succeeds; fails on timeout.
 wait_for() {
   local deadline=$((SECONDS + $1))

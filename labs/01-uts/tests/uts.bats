@@ -40,10 +40,7 @@ DOC=lab01-uts.md
   start_ct -- sleep 1
   wait_for 5 child_of "$CT_PID"
   inside=$(child_of "$CT_PID")
-  expect "a new uts namespace: $(ns_of $$ uts) on the host" "$DOC#lab01-flag" -- [ "$(ns_of "$inside" uts)" != "$(ns_of $$ uts)" ]
-  for kind in ipc mnt net pid user cgroup; do
-    expect "lab 01 shares the host's $kind namespace (negative control)" "$DOC" -- [ "$(ns_of "$inside" "$kind")" = "$(ns_of $$ "$kind")" ]
-  done
+  expect_namespaces "$inside" "$DOC#lab01-flag" "uts" "ipc mnt net pid user cgroup"
   finish_ct
   assert_success
 }

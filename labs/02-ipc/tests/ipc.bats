@@ -63,11 +63,7 @@ sysv_keys() {
   start_ct -- sleep 1
   wait_for 5 child_of "$CT_PID"
   inside=$(child_of "$CT_PID")
-  expect "a new ipc namespace" "$DOC#lab02-flag" -- [ "$(ns_of "$inside" ipc)" != "$(ns_of $$ ipc)" ]
-  expect "a new uts namespace (lab 01 still there)" lab01-uts.md#lab01-flag -- [ "$(ns_of "$inside" uts)" != "$(ns_of $$ uts)" ]
-  for kind in mnt net pid user cgroup; do
-    expect "lab 02 shares the host's $kind namespace (negative control)" "$DOC" -- [ "$(ns_of "$inside" "$kind")" = "$(ns_of $$ "$kind")" ]
-  done
+  expect_namespaces "$inside" "$DOC#lab02-flag" "ipc uts" "mnt net pid user cgroup"
   finish_ct
   assert_success
 }

@@ -31,13 +31,7 @@ has_zombie_children() { [ -n "$(zombie_children_of "$1")" ]; }
   inside=$(child_of "$CT_PID")
   nspid=$(awk '/^NSpid:/ { $1 = ""; print }' "/proc/$inside/status")
   expect "NSpid lists the host's PID, then 1" "$DOC#lab03-flag" -- [ "$(echo $nspid)" = "$inside 1" ]
-  expect "a new pid namespace" "$DOC#lab03-flag" -- [ "$(ns_of "$inside" pid)" != "$(ns_of $$ pid)" ]
-  for kind in ipc uts; do
-    expect "a new $kind namespace (labs 01-02 still there)" "$DOC" -- [ "$(ns_of "$inside" "$kind")" != "$(ns_of $$ "$kind")" ]
-  done
-  for kind in mnt net user; do
-    expect "lab 03 shares the host's $kind namespace (negative control)" "$DOC" -- [ "$(ns_of "$inside" "$kind")" = "$(ns_of $$ "$kind")" ]
-  done
+  expect_namespaces "$inside" "$DOC#lab03-flag" "pid ipc uts" "mnt net user"
   finish_ct
   assert_success
 }

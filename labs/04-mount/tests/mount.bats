@@ -38,12 +38,7 @@ DOC=lab04-mount.md
   start_ct -- sleep 1
   wait_for 5 child_of "$CT_PID"
   inside=$(child_of "$CT_PID")
-  for kind in mnt pid ipc uts; do
-    expect "a new $kind namespace" "$DOC#lab04-flag" -- [ "$(ns_of "$inside" "$kind")" != "$(ns_of $$ "$kind")" ]
-  done
-  for kind in net user; do
-    expect "lab 04 shares the host's $kind namespace (negative control)" "$DOC" -- [ "$(ns_of "$inside" "$kind")" = "$(ns_of $$ "$kind")" ]
-  done
+  expect_namespaces "$inside" "$DOC#lab04-flag" "mnt pid ipc uts" "net user"
   finish_ct
   assert_success
 }
