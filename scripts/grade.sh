@@ -6,7 +6,11 @@
 #   scripts/grade.sh 01            lab 01's tests on your build/bin/labs/01-uts
 #   scripts/grade.sh 01 --solution the same tests on the reference solution
 #
-# Prints each test, then "lab NN: N of M tests pass". Exit 0 when all pass.
+# Needs root: the labs' tests create namespaces. Prints each test, then
+# "lab NN: N of M tests pass". Exit 0 only when every test ran and passed: a
+# failed or skipped test, a failed build, or nothing graded (no root, no test)
+# exits 1, with one line saying why, so that an automatic grader records it.
+# The build is the learner's own (the default preset): warnings are not errors.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 number=${1:-}
@@ -17,16 +21,55 @@ if [ -z "$number" ] || [ -z "$lab" ]; then
 fi
 impl=labs
 [ "${2:-}" = --solution ] && impl=solutions
-cd "$top"
-cmake --preset default >/dev/null && cmake --build --preset default -j"$(nproc)" >/dev/null || {
-  echo "grade: the build failed; run: cmake --build --preset default" >&2; exit 1; }
-program=$top/build/bin/$impl/$lab
-echo "grade: lab $lab, testing $program"
+cd "$top" || exit 1
+
+# What the tests would count, for the closing line when none could run.
+total_tests=$(cat "$top/labs/$lab/tests/"*.bats 2>/dev/null | grep -c '^@test ')
+
+# not_graded WHY: says why in one line, closes as usual, and fails.
+not_graded() {
+  echo "grade: $1" >&2
+  echo "lab $number: 0 of $total_tests tests pass"
+  exit 1
+}
+
+if [ "$(id -u)" != 0 ]; then
+  not_graded "needs root: the labs' tests create namespaces (CAP_SYS_ADMIN), so as another user none can run; run it as root (sudo scripts/grade.sh $*)"
+fi
+command -v bats >/dev/null ||
+  not_graded "bats not found: install bats, bats-support and bats-assert (scripts/setup.sh; Fedora: see README.md)"
+
+build_log=$(mktemp)
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+trap 'rm -f "$build_log" "$out"' EXIT
+if ! { cmake --preset default >"$build_log" 2>&1 && cmake --build --preset default -j"$(nproc)" >>"$build_log" 2>&1; }; then
+  # The compiler's (or CMake's) errors, not the pages of progress around them.
+  errors=$(grep -E -m 20 -A 3 ': (fatal )?error:|^CMake Error|undefined reference' "$build_log")
+  [ -n "$errors" ] || errors=$(tail -n 30 "$build_log")
+  printf '%s\n' "$errors" >&2
+  not_graded "the build failed (its errors are above): fix them, then run scripts/grade.sh $* again"
+fi
+program=$top/build/bin/$impl/$lab
+[ -x "$program" ] || not_graded "the build made no $program"
+
+echo "grade: lab $lab, testing $program"
 NSLAB_BIN=$program NSLAB_SOURCE_DIR=$top NSLAB_BUILD_DIR=$top/build \
-  "$top/scripts/sandbox.sh" bats "$top/labs/$lab/tests" | tee "$out"
-total=$(grep -cE '^(ok|not ok) ' "$out")
-bad=$(grep -c '^not ok ' "$out")
-echo "lab $number: $((total - bad)) of $total tests pass"
-[ "$bad" -eq 0 ]
+  "$top/scripts/sandbox.sh" bats --tap "$top/labs/$lab/tests" | tee "$out"
+bats_status=${PIPESTATUS[0]}
+total=$(grep -cE '^(ok|not ok) [0-9]+' "$out")
+failed=$(grep -cE '^not ok [0-9]+' "$out")
+skipped=$(grep -cE '^ok [0-9]+ .* # skip' "$out")
+passed=$((total - failed - skipped))
+
+# A skip is not a pass: the test never looked at the program.
+grep -E '^ok [0-9]+ .* # skip' "$out" |
+  sed -E 's/^(ok [0-9]+ .*) # skip$/\1 # skip (no reason given)/; s/^ok [0-9]+ (.*) # skip (.*)$/grade: skipped, so not a pass: "\1": \2/' >&2
+if [ "$total" -eq 0 ]; then
+  echo "grade: no test ran (bats exited $bats_status; see its output above): nothing was graded" >&2
+elif [ "$failed" -gt 0 ]; then
+  echo "grade: $failed test(s) failed: each says above what it expected and which tutorial section explains it" >&2
+elif [ "$skipped" -eq 0 ] && [ "$bats_status" -ne 0 ]; then
+  echo "grade: bats exited $bats_status although no test failed (see its output above)" >&2
+fi
+echo "lab $number: $passed of $total tests pass"
+[ "$total" -gt 0 ] && [ "$failed" -eq 0 ] && [ "$skipped" -eq 0 ] && [ "$bats_status" -eq 0 ]

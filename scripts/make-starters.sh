@@ -2,7 +2,11 @@
 # Makes the learners' starters, labs/NN-name/, from the reference solutions.
 #
 #   scripts/make-starters.sh           rewrite labs/*/ (all but labs/*/tests/)
+#   scripts/make-starters.sh --force   the same, even over uncommitted work in labs/
 #   scripts/make-starters.sh --check   exit 1 if labs/ differs from what it would write
+#
+# labs/ is where a learner works, so rewriting it refuses while labs/ (tests
+# aside) holds anything git has not committed, or when git cannot tell.
 #
 # In solutions/, the core of each lab is marked:
 #
@@ -51,6 +55,24 @@ write_starters() {
   done
 }
 
+# refuse_over_uncommitted_work: exits 1 unless labs/ (but labs/*/tests/) is as
+# committed, with nothing untracked.
+refuse_over_uncommitted_work() {
+  local git_error changed count
+  if ! git_error=$(git -C "$top" rev-parse --is-inside-work-tree 2>&1 >/dev/null); then
+    git_error=$(head -n 1 <<< "$git_error"); git_error=${git_error#fatal: }
+    echo "make-starters: cannot tell whether labs/ holds uncommitted work (git: ${git_error:-failed}): run scripts/make-starters.sh --force to overwrite labs/ all the same" >&2
+    exit 1
+  fi
+  changed=$(git -C "$top" status --porcelain --untracked-files=all -- labs ':(exclude,glob)labs/*/tests/**' | cut -c4-)
+  [ -z "$changed" ] && return 0
+  count=$(wc -l <<< "$changed")
+  changed=$(head -n 1 <<< "$changed")
+  [ "$count" -gt 1 ] && changed="$changed and $((count - 1)) more"
+  echo "make-starters: labs/ has work that is not committed ($changed), which this would overwrite: commit it, or run scripts/make-starters.sh --force" >&2
+  exit 1
+}
+
 case "${1:-}" in
   --check)
     tmp=$(mktemp -d)
@@ -67,12 +89,13 @@ case "${1:-}" in
       exit 1
     fi
     ;;
-  "")
+  "" | --force)
+    [ "${1:-}" = --force ] || refuse_over_uncommitted_work
     write_starters "$top/labs"
     echo "starters written to labs/ (from solutions/)"
     ;;
   *)
-    echo "Usage: scripts/make-starters.sh [--check]" >&2
+    echo "Usage: scripts/make-starters.sh [--check | --force]" >&2
     exit 2
     ;;
 esac

@@ -22,8 +22,10 @@ mutants=(
   "no-CLONE_NEWPID|03-pid|solutions/03-pid/pid.cpp|s/return CLONE_NEWPID;/return 0;/"
   "init-does-not-reap|03-pid|solutions/03-pid/pid.cpp|s/::waitpid\(-1, &status, WNOHANG\)/::waitpid(command, &status, WNOHANG)/"
   "no-CLONE_NEWNS|04-mount|solutions/04-mount/mount.cpp|s/return CLONE_NEWNS;/return 0;/"
-  "propagation-left-shared|04-mount|solutions/04-mount/mount.cpp|s/mount_or_throw\(nullptr, \"\/\", nullptr, MS_REC \| MS_PRIVATE[^;]*;//"
-  "proc-not-remounted|04-mount|solutions/04-mount/mount.cpp|s/mount_or_throw\(\"proc\", target, \"proc\"[^;]*;//"
+  "propagation-left-shared|04-mount|solutions/04-mount/mount.cpp|s/mount_checked\(nullptr, \"\/\", nullptr, MS_REC \| MS_PRIVATE[^;]*;//"
+  "proc-not-remounted|04-mount|solutions/04-mount/mount.cpp|s/mount_checked\(\"proc\", target, \"proc\"[^;]*;//"
+  "inherited-fds-kept|01-uts|common/src/runtime.cpp|s/close_fds_except\(channel\.fd\(\)\);//"
+  "SIGCHLD-not-reset|03-pid|common/src/runtime.cpp|s/\(void\)::signal\(SIGCHLD, SIG_DFL\);//"
 )
 
 want=("$@")
@@ -45,7 +47,7 @@ trap 'rm -rf "$work"' EXIT
 # A private copy of the sources, configured once; each mutant rebuilds one target.
 (cd "$top" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$work" 2>/dev/null) || cp -r "$top/." "$work/"
 mkdir -p "$work/src" && (cd "$work" && find . -mindepth 1 -maxdepth 1 ! -name src -exec mv -t src {} +)
-cmake -S "$work/src" -B "$work/build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O0 >"$work/configure.log" 2>&1 || {
+cmake -S "$work/src" -B "$work/build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O0 -DCMAKE_COMPILE_WARNING_AS_ERROR=ON >"$work/configure.log" 2>&1 || {
   echo "mutants: cmake configure failed:" >&2; cat "$work/configure.log" >&2; exit 1; }
 
 # run_tests LAB PROGRAM: the lab's Bats tests against PROGRAM, in the sandbox.

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what nslab needs on Debian or Ubuntu. Safe to run again: it installs
-# only what is missing. Needs root (or sudo).
+# only what is missing. Installing needs root (or sudo).
 #
 #   scripts/setup.sh            install what is missing
 #   scripts/setup.sh --check    only say what is missing (exit 1 if anything is)
 #
-# Fedora: sudo dnf install gcc-c++ cmake gtest-devel bats busybox doxygen graphviz \
-#   hyperfine iproute procps-ng util-linux clang-tools-extra perl
+# Fedora: dnf install gcc-c++ cmake make glibc-static libstdc++-static gtest-devel \
+#   bats busybox doxygen graphviz hyperfine iproute procps-ng util-linux \
+#   clang-tools-extra perl   (as root)
 # (Fedora packages neither bats-support nor bats-assert: clone them from the
 # bats-core project into /usr/lib/bats/bats-support and /usr/lib/bats/bats-assert.)
 set -euo pipefail
@@ -40,7 +41,13 @@ if ! command -v apt-get >/dev/null; then
   exit 1
 fi
 sudo=""
-[ "$(id -u)" = 0 ] || sudo=sudo
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || {
+    echo "setup: installing ${missing[*]} needs root, and there is no sudo here: run scripts/setup.sh as root" >&2
+    exit 1
+  }
+  sudo=sudo
+fi
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq

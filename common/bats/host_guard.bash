@@ -2,7 +2,7 @@
 # before and after every Bats file (setup_file / teardown_file in nslab.bash).
 #
 # Hostname and domain name, the mount table, network links, System V IPC
-# objects, cgroup directories — and processes: every container a test starts
+# objects, new cgroup directories — and processes: every container a test starts
 # through `ct` carries NSLAB_GUARD=<token> in its environment, so any process
 # still holding it afterwards is a leftover of this file's tests.
 
@@ -16,8 +16,12 @@ nslab_host_state() {
   ip -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort
   echo "## System V IPC"
   ipcs -q -m -s 2>/dev/null | grep '^0x' | sort
-  echo "## cgroup directories"
-  # systemd's own units come and go on a desktop: only the rest is compared.
+}
+
+# The cgroup directories, apart from systemd's own units. Other managers on the
+# machine create and remove cgroups of their own at any moment, so only a
+# directory that appeared counts as a leak; one that went away is not ours.
+nslab_cgroup_dirs() {
   find /sys/fs/cgroup -maxdepth 4 -type d 2>/dev/null | grep -vE '/(system|user|machine|init)\.(slice|scope)' | sort
 }
 
@@ -29,6 +33,7 @@ nslab_guarded_processes() {
 nslab_guard_begin() {
   export NSLAB_GUARD_TOKEN="nslab-$$-$RANDOM$RANDOM"
   nslab_host_state > "$BATS_FILE_TMPDIR/host.before"
+  nslab_cgroup_dirs > "$BATS_FILE_TMPDIR/cgroups.before"
 }
 
 nslab_guard_end() {
@@ -45,6 +50,13 @@ nslab_guard_end() {
       echo "  $pid $(tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline")" >&2
       kill -KILL "$pid" 2>/dev/null || true  # ours: they carry this file's token
     done
+    failed=1
+  fi
+  local appeared
+  appeared=$(nslab_cgroup_dirs | comm -13 "$BATS_FILE_TMPDIR/cgroups.before" -)
+  if [ -n "$appeared" ]; then
+    echo "host guard: cgroup directories left behind:" >&2
+    sed 's/^/  /' <<< "$appeared" >&2
     failed=1
   fi
   nslab_host_state > "$BATS_FILE_TMPDIR/host.after"

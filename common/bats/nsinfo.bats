@@ -6,6 +6,11 @@ NSLAB_LAB=01-uts
 
 lab_setup() {
   NSINFO=$NSLAB_BUILD_DIR/bin/nsinfo
+  SCRATCH=""
+}
+
+lab_teardown() {
+  [ -z "$SCRATCH" ] || rm -rf "$SCRATCH"
 }
 
 @test "nsinfo lists every entry of /proc/self/ns with its inode" {
@@ -36,4 +41,21 @@ lab_setup() {
   run --separate-stderr "$NSINFO" 999999999
   assert_equal "$status" 1
   expect "the error names the path and errno" README.md -- grep -q 'No such file or directory' <<< "$stderr"
+}
+
+@test "nsinfo as another user: one line for each process it cannot read, the rest still shown" {
+  # A copy another user can run, wherever the build directory is.
+  SCRATCH=$(mktemp -d /tmp/nslab-nsinfo.XXXXXX)
+  chmod 755 "$SCRATCH"
+  cp "$NSINFO" "$SCRATCH/nsinfo"
+  run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups "$SCRATCH/nsinfo" 1 $$ self
+  assert_equal "$status" 1
+  expect "one line per process that cannot be read, naming its PID and errno, not one per namespace" README.md -- \
+    [ "$(wc -l <<< "$stderr")" -eq 2 ]
+  assert_regex "$(sed -n 1p <<< "$stderr")" "^nsinfo: PID 1: readlink /proc/1/ns/[a-z_]+: Permission denied \(another user's process: run nsinfo as root to read it\)$"
+  assert_regex "$(sed -n 2p <<< "$stderr")" "^nsinfo: PID $$: readlink /proc/$$/ns/[a-z_]+: Permission denied "
+  # What can be read is shown: the caller's own column, '?' for the others.
+  uts_inode=$(stat -L -c %i /proc/self/ns/uts)
+  expect "the uts row: ? for PID 1 and PID $$, the inode for nsinfo itself" README.md -- \
+    grep -qE "^uts +\? +\? +$uts_inode *$" <<< "$output"
 }

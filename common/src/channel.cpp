@@ -1,7 +1,9 @@
 #include "nslab/channel.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -15,10 +17,31 @@ namespace {
 struct Record {
   int kind;
   int errnum;
-  std::array<char, 1024> context;
+  std::array<char, 768> context;
+  std::array<char, 256> hint;
 };
 
+constexpr int kLastKind = static_cast<int>(MessageKind::exec_failed);
+
+template <std::size_t N>
+void copy_text(std::array<char, N>& to, const std::string& from) {
+  const std::size_t length = std::min(from.size(), N - 1);
+  std::memcpy(to.data(), from.data(), length);
+}
+
 }  // namespace
+
+const char* message_name(MessageKind kind) noexcept {
+  switch (kind) {
+    case MessageKind::end_of_file: return "end-of-file";
+    case MessageKind::ready: return "READY";
+    case MessageKind::go: return "GO";
+    case MessageKind::exec: return "EXEC";
+    case MessageKind::failed: return "FAILED";
+    case MessageKind::exec_failed: return "EXEC_FAILED";
+  }
+  return "?";
+}
 
 std::pair<Channel, Channel> Channel::create_pair() {
   std::array<int, 2> fds{};
@@ -27,17 +50,17 @@ std::pair<Channel, Channel> Channel::create_pair() {
   return {Channel(UniqueFd(fds[0])), Channel(UniqueFd(fds[1]))};
 }
 
-void Channel::send(MessageKind kind, int errnum, const std::string& context) const {
+void Channel::send(MessageKind kind, int errnum, const std::string& context, const std::string& hint) const {
   Record record{};
   record.kind = static_cast<int>(kind);
   record.errnum = errnum;
-  const std::size_t length = std::min(context.size(), record.context.size() - 1);
-  std::memcpy(record.context.data(), context.data(), length);
+  copy_text(record.context, context);
+  copy_text(record.hint, hint);
   ssize_t sent = 0;
   do {
     sent = ::send(fd_.get(), &record, sizeof record, MSG_NOSIGNAL);
   } while (sent == -1 && errno == EINTR);
-  if (sent == -1) throw_errno("send(channel)");
+  if (sent == -1) throw_errno(std::string("send(channel, ") + message_name(kind) + ")");
 }
 
 Message Channel::receive() const {
@@ -48,11 +71,23 @@ Message Channel::receive() const {
   } while (got == -1 && errno == EINTR);
   if (got == -1) throw_errno("recv(channel)");
   if (got == 0) return Message{};
-  if (static_cast<std::size_t>(got) != sizeof record || record.kind < 1 || record.kind > 3) {
+  if (static_cast<std::size_t>(got) != sizeof record || record.kind < 1 || record.kind > kLastKind) {
     throw Error(EPROTO, "recv(channel): malformed message of " + std::to_string(got) + " bytes");
   }
   record.context.back() = '\0';
-  return Message{static_cast<MessageKind>(record.kind), record.errnum, record.context.data()};
+  record.hint.back() = '\0';
+  return Message{static_cast<MessageKind>(record.kind), record.errnum, record.context.data(), record.hint.data()};
+}
+
+bool Channel::peer_gone() const noexcept {
+  // unix(7): once every copy of the peer's end is closed, its socket is shut
+  // down for both directions, and poll(2) reports POLLHUP.
+  pollfd entry{fd_.get(), POLLIN, 0};
+  int ready = 0;
+  do {
+    ready = ::poll(&entry, 1, 0);
+  } while (ready == -1 && errno == EINTR);
+  return ready == 1 && (entry.revents & (POLLHUP | POLLERR)) != 0;
 }
 
 }  // namespace nslab

@@ -55,7 +55,8 @@ ParseResult Parser::parse(const std::vector<std::string>& args) const {
       has_inline_value = true;
     }
     const Option* option = find(name);
-    if (option == nullptr) throw UsageError("unknown option " + std::string(name) + " (see --help)");
+    if (option == nullptr) throw UsageError("unknown option " + printable(name, 40) + " (see --help)");
+    result.given.push_back(option->long_name);
     if (option->flag != nullptr) {
       if (has_inline_value) throw UsageError(std::string(name) + " takes no value");
       *option->flag = true;
@@ -73,6 +74,13 @@ ParseResult Parser::parse(const std::vector<std::string>& args) const {
   result.command.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
   if (result.command.empty()) result.command.emplace_back("/bin/sh");
   return result;
+}
+
+std::vector<std::string> Parser::option_names() const {
+  std::vector<std::string> names;
+  names.reserve(options_.size());
+  for (const Option& option : options_) names.push_back(option.long_name);
+  return names;
 }
 
 std::string Parser::usage() const {

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <charconv>
+#include <fstream>
 #include <utility>
 
 #include "nslab/error.hpp"
@@ -80,6 +82,40 @@ std::string clone_flags_to_string(unsigned long flags) {
     append("0x" + std::string(hex.data(), ec == std::errc() ? end : hex.data()));
   }
   return out.empty() ? "0" : out;
+}
+
+std::string explain_clone_errno(int errnum, int flags, const std::string& sysctl_dir) {
+  switch (errnum) {
+    case ENOSPC: {
+      // user_namespaces(7), "/proc/sys/user": one limit per kind, per user namespace.
+      std::string at_zero;
+      std::string others;
+      for (const NamespaceKind& kind : kNamespaceKinds) {
+        if ((flags & kind.clone_flag) == 0 || kind.clone_flag == CLONE_NEWTIME) continue;
+        const std::string path = sysctl_dir + "/max_" + std::string(kind.name) + "_namespaces";
+        std::ifstream in(path);
+        long limit = -1;
+        if (!(in >> limit)) continue;
+        std::string& list = limit == 0 ? at_zero : others;
+        list += (list.empty() ? "" : ", ") + path + " is " + std::to_string(limit);
+      }
+      std::string hint = "a namespace limit was reached, not a full disk";
+      if (!at_zero.empty()) return hint + ": " + at_zero;
+      if (!others.empty()) return hint + ": " + others;
+      return hint + ": see " + sysctl_dir + "/max_*_namespaces";
+    }
+    case EPERM:
+      return (flags & CLONE_NEWUSER) != 0
+                 ? "user namespaces may be restricted here: see user.max_user_namespaces, "
+                   "kernel.unprivileged_userns_clone or kernel.apparmor_restrict_unprivileged_userns"
+                 : "creating namespaces needs CAP_SYS_ADMIN: run it as root";
+    case EUSERS:
+      return "too many nested user or PID namespaces (the kernel allows 32 levels)";
+    case EINVAL:
+      return "the kernel does not accept this combination of flags, or does not have one of these namespaces";
+    default:
+      return "";
+  }
 }
 
 std::string NamespaceId::str() const { return kind + ":[" + std::to_string(inode) + "]"; }

@@ -17,7 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "nslab/channel.hpp"
 #include "nslab/error.hpp"
+#include "nslab/namespaces.hpp"
 
 namespace nslab {
 namespace {
@@ -100,8 +102,16 @@ ChildProcess clone_process(int flags, const std::function<int()>& body) {
   const pid_t pid = ::clone(clone_entry, top, flags | SIGCHLD, &call);
   const int saved = errno;
   ::munmap(stack, kStackSize);  // the child has its own copy (no CLONE_VM)
-  if (pid == -1) throw Error(saved, "clone");
+  if (pid == -1) {
+    throw Error(saved, "clone(" + clone_flags_to_string(static_cast<unsigned>(flags | SIGCHLD)) + ")",
+                explain_clone_errno(saved, flags));
+  }
   return ChildProcess(pid);
+}
+
+bool die_with_parent(const Channel& to_parent) {
+  check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG, SIGKILL)");
+  return !to_parent.peer_gone();
 }
 
 void set_process_title(const std::string& title) noexcept {

@@ -1,16 +1,21 @@
 #include "nslab/runtime.hpp"
 
 #include <linux/capability.h>
-#include <sys/prctl.h>
+#include <poll.h>
+#include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <vector>
 
 #include "nslab/channel.hpp"
 #include "nslab/error.hpp"
 #include "nslab/exit_status.hpp"
+#include "nslab/fd.hpp"
 #include "nslab/namespaces.hpp"
 #include "nslab/process.hpp"
 #include "nslab/signals.hpp"
@@ -18,12 +23,19 @@
 namespace nslab {
 namespace {
 
-using Modules = std::initializer_list<Module*>;
+using Modules = std::vector<Module*>;
 
+constexpr int kNamespaceFlags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET |
+                                CLONE_NEWUSER | CLONE_NEWCGROUP;
+
+// One line on stderr, whatever it holds: control bytes escaped, length capped.
 void report(const std::string& program, const std::string& message) {
-  const std::string line = program + ": " + message + "\n";
+  const std::string line = program + ": " + printable(message, 1000) + "\n";
   (void)::write(STDERR_FILENO, line.data(), line.size());
 }
+
+// ---------------------------------------------------------------------------
+// The child: everything from clone() to execve(). No exception leaves it.
 
 // The last step of the child: become COMMAND. Only returns by _exit().
 [[noreturn]] void exec_command(Context& ctx) {
@@ -32,38 +44,85 @@ void report(const std::string& program, const std::string& message) {
   argv.reserve(ctx.command.size() + 1);
   for (std::string& word : ctx.command) argv.push_back(word.data());
   argv.push_back(nullptr);
-  ctx.narrator.say("execvp(\"" + ctx.command.front() + "\"), getpid() = " + std::to_string(::getpid()));
+  std::vector<char*> envp;
+  if (ctx.environment) {
+    // execvp searches COMMAND in *our* PATH: the container's must be in place.
+    for (std::string& entry : *ctx.environment) envp.push_back(entry.data());
+    envp.push_back(nullptr);
+    environ = envp.data();
+  }
+  ctx.narrator.say("execvp(" + quoted(ctx.command.front()) + "), getpid() = " + std::to_string(::getpid()));
+  try {
+    ctx.channel->send(MessageKind::exec);
+  } catch (...) {
+    ::_exit(kExitRuntimeFailed);  // the runtime is gone: COMMAND must not run without it
+  }
   ::execvp(argv.front(), argv.data());
   const int saved = errno;
   try {
-    ctx.channel->send(MessageKind::exec_failed, saved, "exec \"" + ctx.command.front() + "\"");
+    ctx.channel->send(MessageKind::exec_failed, saved, "exec " + quoted(ctx.command.front()));
   } catch (...) {
     // The parent is gone: nobody is left to tell.
   }
   ::_exit(exit_code_for_exec_errno(saved));
 }
 
-// A container starts with every signal at its default action, whatever the
-// runtime inherited: a shell starts background jobs with SIGINT and SIGQUIT
-// ignored, and an ignored signal stays ignored across execve(2) (signal(7)).
-void reset_signal_dispositions() noexcept {
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) (void)::signal(sig, SIG_DFL);
+// The safety net (Isolation): every namespace a module works in must be new —
+// its identity must differ from the runtime's — before the module acts.
+void check_isolation(const Context& ctx, const Modules& modules, bool after_go) {
+  for (const Module* module : modules) {
+    const std::optional<Isolation> isolation = module->isolation();
+    if (!isolation || isolation->after_go != after_go) continue;
+    const NamespaceId mine = read_namespace_id(0, isolation->kind);
+    for (const NamespaceId& runtime : ctx.runtime_namespaces) {
+      if (runtime != mine) continue;
+      const auto kind = namespace_kind(isolation->kind);
+      const std::string flag = kind ? clone_flags_to_string(static_cast<unsigned>(kind->clone_flag)) : "?";
+      throw Error(0, "refusing to " + std::string(isolation->action) + ": this process is still in the host's " +
+                         std::string(isolation->kind) + " namespace (" +
+                         (after_go ? "unshare_flags()" : "clone_flags()") + " asked for no " + flag +
+                         ") \u2014 see " + std::string(isolation->section));
+    }
   }
 }
 
-// The child: everything from clone() to execve(). No exception leaves it.
-int child_main(Context& ctx, Modules modules, Channel& channel) noexcept {
+int child_main(Context& ctx, const Modules& modules, Channel& channel) noexcept {
   ctx.narrator.set_side("child");
   ctx.channel = &channel;
   try {
-    // If the runtime dies, the container dies with it. The parent may already
-    // have died before this line (PITFALLS 13); then GO never comes: the
-    // receive below reads end-of-file and the child gives up.
-    check(::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)");
-    if (channel.receive().kind != MessageKind::go) return kExitRuntimeFailed;
+    // Only the channel stays open: the parent's end (whose copy would hide the
+    // parent's death from us), the runtime's signalfd and whatever the caller
+    // left open (PITFALLS 15) are closed before any module runs.
+    close_fds_except(channel.fd());
+    // If the runtime dies, the container dies with it — checked after arming,
+    // for a runtime that died before (PITFALLS 13).
+    if (!die_with_parent(channel)) return kExitRuntimeFailed;
+    // COMMAND starts with every signal at its default action, whatever the
+    // runtime inherited (PITFALLS 16).
     reset_signal_dispositions();
+    check_isolation(ctx, modules, false);
+    if (ctx.narrator.enabled()) {
+      std::string kinds;
+      int count = 0;
+      for (const Module* module : modules) {
+        if (const auto isolation = module->isolation(); isolation && !isolation->after_go) {
+          kinds += (count++ == 0 ? "" : ", ") + std::string(isolation->kind);
+        }
+      }
+      const std::string checked = count == 0   ? std::string()
+                                  : count == 1 ? ", checked that its " + kinds + " namespace is new"
+                                               : ", checked that its " + kinds + " namespaces are new";
+      ctx.narrator.say("closed the fds it inherited, armed PR_SET_PDEATHSIG" + checked + ": READY");
+    }
+    channel.send(MessageKind::ready);
+    if (channel.receive().kind != MessageKind::go) return kExitRuntimeFailed;
 
+    if (ctx.unshare_flags != 0) {
+      check(::unshare(ctx.unshare_flags), "unshare(" + clone_flags_to_string(static_cast<unsigned>(ctx.unshare_flags)) + ")");
+      ctx.narrator.say("unshare(" + clone_flags_to_string(static_cast<unsigned>(ctx.unshare_flags)) +
+                       "): now in " + describe_namespaces(0, ctx.unshare_flags));
+    }
+    check_isolation(ctx, modules, true);
     for (Module* module : modules) module->setup_inside(ctx);
 
     const ExecCommand exec = [&ctx] { exec_command(ctx); };
@@ -73,7 +132,7 @@ int child_main(Context& ctx, Modules modules, Channel& channel) noexcept {
     exec();
   } catch (const Error& e) {
     try {
-      channel.send(MessageKind::failed, e.errnum(), e.context());
+      channel.send(MessageKind::failed, e.errnum(), e.context(), e.hint());
     } catch (...) {
     }
   } catch (const std::exception& e) {
@@ -85,114 +144,246 @@ int child_main(Context& ctx, Modules modules, Channel& channel) noexcept {
   return kExitRuntimeFailed;
 }
 
-// Tells, for a classroom, which namespaces the child has that the host has not.
-void narrate_namespaces(const Context& ctx, int flags) {
-  if (!ctx.narrator.enabled() || flags == 0) return;
-  for (const NamespaceKind& kind : kNamespaceKinds) {
-    if ((flags & kind.clone_flag) == 0) continue;
-    try {
-      const NamespaceId host = read_namespace_id(0, kind.name);
-      const NamespaceId child = read_namespace_id(ctx.child, kind.name);
-      ctx.narrator.say("  " + host.str() + " (host) -> " + child.str() + " (container)" +
-                       (host == child ? "  SAME: not isolated!" : "  new"));
-    } catch (const Error& e) {
-      ctx.narrator.say(std::string("  ") + e.what());
-    }
-  }
+// ---------------------------------------------------------------------------
+// The parent: the stages of one container.
+
+// What the child said, or the forwarded signal that came first.
+struct Reply {
+  Message message;
+  int signal = 0;
+};
+
+Context make_context(const std::string& program) {
+  Context ctx{.program = program, .command = {}, .narrator = Narrator(program, false), .environment = {},
+              .runtime_namespaces = {}};
+  return ctx;
 }
 
-// Runs every module's teardown, last module first, however the scope is left.
-class TeardownGuard {
+class Pipeline {
  public:
-  TeardownGuard(Context& ctx, Modules modules) : ctx_(ctx), modules_(modules) {}
-  TeardownGuard(const TeardownGuard&) = delete;
-  TeardownGuard& operator=(const TeardownGuard&) = delete;
-  ~TeardownGuard() {
-    for (auto it = std::rbegin(modules_); it != std::rend(modules_); ++it) (*it)->teardown(ctx_);
+  Pipeline(const Lab& lab, Modules modules) : lab_(lab), modules_(std::move(modules)) {}
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+  Pipeline(Pipeline&&) = delete;
+  Pipeline& operator=(Pipeline&&) = delete;
+
+  // Stage "teardown": every module's, last module first, however the stages
+  // were left — once the command line is parsed, whatever failed after it. By
+  // then run() has killed and reaped the child.
+  ~Pipeline() {
+    if (!parsed_) return;
+    for (auto it = modules_.rbegin(); it != modules_.rend(); ++it) {
+      const std::string leak = (*it)->teardown(ctx_);
+      if (!leak.empty()) report(ctx_.program, "left on the host: " + leak);
+    }
+  }
+
+  // Stage "command line": the lab's own options plus each module's. A joining
+  // module then runs alone. Returns false after --help.
+  bool parse_command_line(const std::vector<std::string>& args) {
+    bool verbose = false;
+    cli::Parser parser(lab_.program, lab_.summary);
+    parser.add_flag("verbose", 'v', "tell each step on stderr (for a classroom)", verbose);
+    std::vector<std::vector<std::string>> options_of;  // the options each module added
+    for (Module* module : modules_) {
+      const std::size_t before = parser.option_names().size();
+      module->add_options(parser);
+      const std::vector<std::string> names = parser.option_names();
+      options_of.emplace_back(names.begin() + static_cast<std::ptrdiff_t>(before), names.end());
+    }
+    if (!lab_.epilog.empty()) parser.add_epilog(lab_.epilog);
+    const cli::ParseResult parsed = parser.parse(args);
+    if (parsed.help) {
+      std::cout << parser.usage();
+      return false;
+    }
+    ctx_.command = parsed.command;
+    ctx_.narrator = Narrator(lab_.program, verbose);
+    join_if_asked(parsed.given, options_of);
+    parsed_ = true;
+    return true;
+  }
+
+  // Stage "plan": the namespaces to create, and the privilege they need.
+  void plan() {
+    for (const Module* module : modules_) {
+      ctx_.clone_flags |= module->clone_flags();
+      ctx_.unshare_flags |= module->unshare_flags();
+    }
+  }
+
+  void prepare() {
+    for (Module* module : modules_) module->prepare(ctx_);
+  }
+
+  void check_privilege() const {
+    const std::string problem = namespace_privilege_problem(ctx_.clone_flags, ctx_.unshare_flags,
+                                                            has_effective_capability(CAP_SYS_ADMIN));
+    if (!problem.empty()) throw Error(0, problem);
+    for (const Module* module : modules_) module->check_privilege(ctx_);
+  }
+
+  // Stage "start" through "teardown".
+  int run() {
+    // Signals are held back from here on: forwarded to COMMAND once it runs,
+    // or ending the start-up cleanly before that (design-signals).
+    ctx_.exec_mask = block_signals(forwarded_signals_and_sigchld());
+    const SignalFd signals(forwarded_signals_and_sigchld());
+    become_subreaper();
+    record_runtime_namespaces();
+    auto channels = Channel::create_pair();
+    Channel& channel = channels.first;      // the parent's end
+    Channel& child_end = channels.second;  // the child's; closed here after clone
+
+    // Start: the child begins in its new namespaces and says READY.
+    ctx_.narrator.say("clone(" + clone_flags_to_string(static_cast<unsigned>(ctx_.clone_flags | SIGCHLD)) + ")");
+    ChildProcess child = clone_process(ctx_.clone_flags, [this, &child_end] {
+      return child_main(ctx_, modules_, child_end);
+    });
+    ctx_.child = child.pid();
+    child_end.close();
+    ctx_.narrator.say("  = " + std::to_string(ctx_.child) + " (the container's first process, as the host numbers it)");
+    Reply reply = await(channel, signals);
+    if (reply.signal != 0) return stopped_by(reply.signal);
+    if (reply.message.kind != MessageKind::ready) return child_failed(child, reply.message, "before it was ready");
+    narrate_namespaces();
+
+    // Outside, then GO: the child unshares what comes late, sets up inside, execs.
+    for (Module* module : modules_) module->setup_outside(ctx_);
+    channel.send(MessageKind::go);
+    for (bool exec_next = false;;) {
+      reply = await(channel, signals);
+      if (reply.signal != 0) return stopped_by(reply.signal);
+      if (reply.message.kind == MessageKind::exec) {
+        exec_next = true;
+        continue;
+      }
+      if (reply.message.kind == MessageKind::end_of_file && exec_next) break;  // COMMAND runs
+      return child_failed(child, reply.message, "before COMMAND started");
+    }
+
+    // Supervise: forward signals to COMMAND until it ends.
+    ctx_.narrator.say("COMMAND is running; waiting for it, forwarding signals");
+    const int status = forward_signals_until_exit(ctx_.child, ctx_.narrator);
+    (void)child.release();
+    // Without a PID namespace, COMMAND's background processes outlive it; as
+    // their subreaper we end them, so the host keeps no process.
+    if (const int killed = kill_all_children(); killed > 0) {
+      ctx_.narrator.say("killed " + std::to_string(killed) + " leftover process(es) of the container");
+    }
+    const int code = exit_code_from_wait_status(status);
+    ctx_.narrator.say("container ended: exit status " + std::to_string(code));
+    return code;
   }
 
  private:
-  Context& ctx_;
+  // --enter PID (lab 07) creates nothing: no other module may act, so that
+  // nothing renames or remounts the container being joined.
+  void join_if_asked(const std::vector<std::string>& given, const std::vector<std::vector<std::string>>& options_of) {
+    for (std::size_t joiner = 0; joiner < modules_.size(); ++joiner) {
+      if (!modules_[joiner]->joins()) continue;
+      for (std::size_t other = 0; other < modules_.size(); ++other) {
+        if (other == joiner) continue;
+        for (const std::string& option : options_of[other]) {
+          if (std::find(given.begin(), given.end(), option) == given.end()) continue;
+          throw UsageError("--" + option + " cannot be used when joining a container: joining creates nothing");
+        }
+      }
+      modules_ = {modules_[joiner]};
+      ctx_.narrator.say("joining an existing container: only the " + std::string(modules_.front()->name()) +
+                        " module runs");
+      return;
+    }
+  }
+
+  void record_runtime_namespaces() {
+    for (const Module* module : modules_) {
+      if (const auto isolation = module->isolation()) {
+        ctx_.runtime_namespaces.push_back(read_namespace_id(0, isolation->kind));
+      }
+    }
+  }
+
+  // Waits for the child's next message; a forwarded signal ends the wait first.
+  [[nodiscard]] Reply await(const Channel& channel, const SignalFd& signals) const {
+    for (;;) {
+      std::array<pollfd, 2> fds{{{channel.fd(), POLLIN, 0}, {signals.fd(), POLLIN, 0}}};
+      if (::poll(fds.data(), fds.size(), -1) == -1) {
+        if (errno == EINTR) continue;
+        throw_errno("poll(channel, signalfd)");
+      }
+      // The child's word first: a signal not taken stays pending for COMMAND.
+      if (fds[0].revents != 0) return Reply{channel.receive(), 0};
+      const int sig = signals.take();
+      if (sig != 0 && sig != SIGCHLD) return Reply{{}, sig};
+    }
+  }
+
+  [[nodiscard]] int stopped_by(int sig) const {
+    ctx_.narrator.say("got " + signal_name(sig) + " before COMMAND started: ending the container");
+    return kExitSignalBase + sig;  // as if COMMAND had been killed by it; the child dies with `child`
+  }
+
+  // The child said FAILED or EXEC_FAILED, or died without a word.
+  int child_failed(ChildProcess& child, const Message& message, const std::string& when) {
+    if (message.kind == MessageKind::failed) {
+      (void)child.wait();
+      throw Error(message.errnum, message.context, message.hint);
+    }
+    if (message.kind == MessageKind::exec_failed) {
+      (void)child.wait();
+      report(lab_.program, Error(message.errnum, message.context).what());
+      return exit_code_for_exec_errno(message.errnum);
+    }
+    if (message.kind == MessageKind::end_of_file) {
+      const int status = child.wait();
+      throw Error(0, "the container's first process " + describe_wait_status(status) + " " + when);
+    }
+    throw Error(EPROTO, std::string("the container's first process sent ") + message_name(message.kind) + " " + when);
+  }
+
+  // Tells, for a classroom, which namespaces the child has that the host has not.
+  void narrate_namespaces() const {
+    if (!ctx_.narrator.enabled() || ctx_.clone_flags == 0) return;
+    for (const NamespaceKind& kind : kNamespaceKinds) {
+      if ((ctx_.clone_flags & kind.clone_flag) == 0) continue;
+      try {
+        const NamespaceId host = read_namespace_id(0, kind.name);
+        const NamespaceId child = read_namespace_id(ctx_.child, kind.name);
+        ctx_.narrator.say("  " + host.str() + " (host) -> " + child.str() + " (container)" +
+                          (host == child ? "  SAME: not isolated!" : "  new"));
+      } catch (const Error& e) {
+        ctx_.narrator.say(std::string("  ") + e.what());
+      }
+    }
+  }
+
+  const Lab& lab_;
   Modules modules_;
+  Context ctx_ = make_context(lab_.program);
+  bool parsed_ = false;
 };
-
-int run(const Lab& lab, Modules modules, const std::vector<std::string>& args) {
-  // 1. The command line: the lab's own options plus each module's.
-  bool verbose = false;
-  cli::Parser parser(lab.program, lab.summary);
-  parser.add_flag("verbose", 'v', "tell each step on stderr (for a classroom)", verbose);
-  for (Module* module : modules) module->add_options(parser);
-  if (!lab.epilog.empty()) parser.add_epilog(lab.epilog);
-  const cli::ParseResult parsed = parser.parse(args);
-  if (parsed.help) {
-    std::cout << parser.usage();
-    return 0;
-  }
-  Context ctx{lab.program, parsed.command, Narrator(lab.program, verbose)};
-
-  // 2. Privilege: creating any namespace but a user namespace needs CAP_SYS_ADMIN.
-  if (lab.needs_root && !has_effective_capability(CAP_SYS_ADMIN)) {
-    throw Error(0, "creating namespaces needs CAP_SYS_ADMIN: run it as root (sudo), or see lab 06-user for containers without root");
-  }
-
-  // 3. Each module checks its options before anything exists.
-  for (Module* module : modules) module->prepare(ctx);
-  int flags = 0;
-  for (Module* module : modules) flags |= module->clone_flags();
-
-  // 4. The channel, and signals held back until we can forward them.
-  auto channels = Channel::create_pair();
-  Channel& channel = channels.first;      // the parent's end
-  Channel& child_end = channels.second;  // the child's; closed here after clone
-  ctx.exec_mask = block_signals(forwarded_signals_and_sigchld());
-  become_subreaper();
-
-  // Declared before the child, so it runs after the child is killed and reaped.
-  const TeardownGuard teardown(ctx, modules);
-
-  // 5. clone(): the child starts in its new namespaces and waits for GO.
-  ctx.narrator.say("clone(" + clone_flags_to_string(static_cast<unsigned>(flags | SIGCHLD)) + ")");
-  ChildProcess child = clone_process(flags, [&ctx, modules, &child_end] {
-    return child_main(ctx, modules, child_end);
-  });
-  ctx.child = child.pid();
-  child_end.close();
-  ctx.narrator.say("  = " + std::to_string(ctx.child) + " (the container's first process, as the host numbers it)");
-  narrate_namespaces(ctx, flags);
-
-  // 6. The parent's outside work, then GO, then wait for exec or an error.
-  for (Module* module : modules) module->setup_outside(ctx);
-  channel.send(MessageKind::go);
-  const Message reply = channel.receive();
-  if (reply.kind == MessageKind::failed) {
-    (void)child.wait();
-    throw Error(reply.errnum, reply.context);
-  }
-  if (reply.kind == MessageKind::exec_failed) {
-    (void)child.wait();
-    report(lab.program, Error(reply.errnum, reply.context).what());
-    return exit_code_for_exec_errno(reply.errnum);
-  }
-
-  // 7. COMMAND runs. Forward signals to it until it ends.
-  ctx.narrator.say("COMMAND is running; waiting for it, forwarding signals");
-  const int status = forward_signals_until_exit(ctx.child, ctx.narrator);
-  (void)child.release();
-  // Without a PID namespace, COMMAND's background processes outlive it; as
-  // their subreaper we end them, so the host keeps no process.
-  if (const int killed = kill_all_children(); killed > 0) {
-    ctx.narrator.say("killed " + std::to_string(killed) + " leftover process(es) of the container");
-  }
-  const int code = exit_code_from_wait_status(status);
-  ctx.narrator.say("container ended: exit status " + std::to_string(code));
-  return code;
-}
 
 }  // namespace
 
-int run_container(const Lab& lab, Modules modules, int argc, char* argv[]) noexcept {
+std::string namespace_privilege_problem(int clone_flags, int unshare_flags, bool has_cap_sys_admin) {
+  const int wanted = (clone_flags | unshare_flags) & kNamespaceFlags;
+  if (wanted == 0 || has_cap_sys_admin || (clone_flags & CLONE_NEWUSER) != 0) return {};
+  return "creating namespaces needs CAP_SYS_ADMIN: run it as root, or see lab 06-user for containers without root";
+}
+
+int run_container(const Lab& lab, std::initializer_list<Module*> modules, int argc, char* argv[]) noexcept {
   try {
-    return run(lab, modules, std::vector<std::string>(argv + 1, argv + argc));
+    // Before anything opens a file: a closed fd 0-2 would be taken by it (PITFALLS 16).
+    ensure_standard_fds_open();
+    // An ignored SIGCHLD would make the kernel reap the container behind our back.
+    (void)::signal(SIGCHLD, SIG_DFL);
+    Pipeline pipeline(lab, Modules(modules));
+    if (!pipeline.parse_command_line(std::vector<std::string>(argv + 1, argv + argc))) return 0;
+    pipeline.plan();
+    pipeline.prepare();
+    pipeline.check_privilege();
+    return pipeline.run();
   } catch (const std::exception& e) {
     kill_all_children();
     report(lab.program, e.what());

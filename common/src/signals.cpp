@@ -1,6 +1,8 @@
 #include "nslab/signals.hpp"
 
+#include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -17,6 +19,26 @@ sigset_t forwarded_signals_and_sigchld() noexcept {
   for (const int sig : kForwardedSignals) sigaddset(&set, sig);
   sigaddset(&set, SIGCHLD);
   return set;
+}
+
+void reset_signal_dispositions() noexcept {
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) (void)::signal(sig, SIG_DFL);
+  }
+}
+
+SignalFd::SignalFd(const sigset_t& set)
+    : fd_(static_cast<int>(check(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK), "signalfd"))) {}
+
+int SignalFd::take() const {
+  signalfd_siginfo info{};
+  ssize_t got = 0;
+  do {
+    got = ::read(fd_.get(), &info, sizeof info);
+  } while (got == -1 && errno == EINTR);
+  if (got == -1 && errno == EAGAIN) return 0;
+  if (got != static_cast<ssize_t>(sizeof info)) throw_errno("read(signalfd)");
+  return static_cast<int>(info.ssi_signo);
 }
 
 sigset_t block_signals(const sigset_t& set) {

@@ -62,19 +62,23 @@ TEST(Channel, EveryKindRoundTripsWithErrnoAndContext) {
     MessageKind kind;
     int errnum;
     std::string context;
+    std::string hint;
   };
-  const std::array<Case, 3> cases = {{
-      {MessageKind::go, 0, ""},
-      {MessageKind::failed, EPERM, "sethostname(\"box\")"},
-      {MessageKind::exec_failed, ENOENT, "exec \"/no/such/cmd\""},
+  const std::array<Case, 5> cases = {{
+      {MessageKind::ready, 0, "", ""},
+      {MessageKind::go, 0, "", ""},
+      {MessageKind::exec, 0, "", ""},
+      {MessageKind::failed, ENOSPC, "clone(CLONE_NEWUTS|SIGCHLD)", "a namespace limit was reached"},
+      {MessageKind::exec_failed, ENOENT, "exec \"/no/such/cmd\"", ""},
   }};
   for (const Case& c : cases) {
-    SCOPED_TRACE("kind " + std::to_string(static_cast<int>(c.kind)));
-    child.send(c.kind, c.errnum, c.context);
+    SCOPED_TRACE(message_name(c.kind));
+    child.send(c.kind, c.errnum, c.context, c.hint);
     const Message m = parent.receive();
     EXPECT_EQ(m.kind, c.kind);
     EXPECT_EQ(m.errnum, c.errnum);
     EXPECT_EQ(m.context, c.context);
+    EXPECT_EQ(m.hint, c.hint);
   }
 }
 
@@ -149,14 +153,14 @@ TEST(Channel, SendToAClosedPeerThrowsEpipeWithoutSigpipe) {
   const auto e = error_from([&parent] { parent.send(MessageKind::go); });
   ASSERT_TRUE(e.has_value()) << "sending to a closed peer must throw";
   EXPECT_EQ(e->errnum(), EPIPE);
-  EXPECT_EQ(e->context(), "send(channel)");
+  EXPECT_EQ(e->context(), "send(channel, GO)");
 }
 
 TEST(Channel, ContextUpToTheRecordSizeIsKeptWhole) {
   auto pair = Channel::create_pair();
   Channel& parent = pair.first;
   Channel& child = pair.second;
-  const std::string context = patterned(1023);
+  const std::string context = patterned(767);
   child.send(MessageKind::failed, EIO, context);
   const Message m = parent.receive();
   EXPECT_EQ(m.context, context);
@@ -173,8 +177,8 @@ TEST(Channel, LongerContextIsTruncatedNotOverflowed) {
   const Message m = parent.receive();
   EXPECT_EQ(m.kind, MessageKind::failed);
   EXPECT_EQ(m.errnum, E2BIG);
-  EXPECT_EQ(m.context.size(), 1023U) << "1024 bytes on the wire, the last one the terminating NUL";
-  EXPECT_EQ(m.context, context.substr(0, 1023));
+  EXPECT_EQ(m.context.size(), 767U) << "768 bytes on the wire, the last one the terminating NUL";
+  EXPECT_EQ(m.context, context.substr(0, 767));
   const Message next = parent.receive();
   EXPECT_EQ(next.kind, MessageKind::go);
   EXPECT_EQ(next.context, "next");
@@ -205,14 +209,54 @@ TEST(Channel, UnknownKindIsRejected) {
   auto pair = Channel::create_pair();
   Channel& parent = pair.first;
   Channel& child = pair.second;
-  // The wire record: int kind, int errnum, char context[1024].
-  std::array<char, sizeof(int) * 2 + 1024> record{};
-  const int kind = 4;
+  // The wire record: int kind, int errnum, char context[768], char hint[256].
+  std::array<char, sizeof(int) * 2 + 768 + 256> record{};
+  const int kind = 6;
   std::memcpy(record.data(), &kind, sizeof kind);
   ASSERT_EQ(::send(child.fd(), record.data(), record.size(), 0), static_cast<ssize_t>(record.size()));
   const auto e = error_from([&parent] { (void)parent.receive(); });
-  ASSERT_TRUE(e.has_value()) << "kind 4 is not a MessageKind";
+  ASSERT_TRUE(e.has_value()) << "kind 6 is not a MessageKind";
   EXPECT_EQ(e->errnum(), EPROTO);
+}
+
+TEST(Channel, PeerGoneOnlyOnceEveryCopyOfThePeersEndIsClosed) {
+  auto pair = Channel::create_pair();
+  Channel& parent = pair.first;
+  Channel& child = pair.second;
+  EXPECT_FALSE(child.peer_gone()) << "the parent's end is open";
+  parent.send(MessageKind::go);
+  EXPECT_FALSE(child.peer_gone()) << "a queued message is not a hang-up";
+  const int copy = ::dup(parent.fd());
+  ASSERT_NE(copy, -1);
+  parent.close();
+  EXPECT_FALSE(child.peer_gone()) << "a copy of the parent's end is still open (the child's own, before it closes it)";
+  ::close(copy);
+  EXPECT_TRUE(child.peer_gone()) << "every copy closed: poll(2) reports POLLHUP, even with GO still queued";
+}
+
+TEST(Channel, PeerGoneWhenThePeerProcessDies) {
+  auto pair = Channel::create_pair();
+  Channel& child = pair.second;
+  const pid_t peer = ::fork();
+  ASSERT_NE(peer, -1);
+  if (peer == 0) {
+    ::pause();  // holds the parent's end until killed
+    ::_exit(0);
+  }
+  pair.first.close();  // now only the peer process holds that end
+  EXPECT_FALSE(child.peer_gone());
+  ::kill(peer, SIGKILL);
+  ::waitpid(peer, nullptr, 0);
+  EXPECT_TRUE(child.peer_gone()) << "a dead process's fds are closed before it can be reaped";
+}
+
+TEST(MessageName, NamesEveryKindAsTheProtocolWritesIt) {
+  EXPECT_STREQ(message_name(MessageKind::ready), "READY");
+  EXPECT_STREQ(message_name(MessageKind::go), "GO");
+  EXPECT_STREQ(message_name(MessageKind::exec), "EXEC");
+  EXPECT_STREQ(message_name(MessageKind::failed), "FAILED");
+  EXPECT_STREQ(message_name(MessageKind::exec_failed), "EXEC_FAILED");
+  EXPECT_STREQ(message_name(MessageKind::end_of_file), "end-of-file");
 }
 
 }  // namespace

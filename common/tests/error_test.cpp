@@ -105,5 +105,46 @@ TEST(UsageError, IsAnErrorWithoutErrno) {
   EXPECT_STREQ(e->what(), "unknown option --nope (see --help)");
 }
 
+TEST(Error, HintFollowsTheErrnoTextInParentheses) {
+  const Error e(ENOSPC, "clone(CLONE_NEWUTS|SIGCHLD)", "a namespace limit was reached, not a full disk");
+  EXPECT_STREQ(e.what(),
+               "clone(CLONE_NEWUTS|SIGCHLD): No space left on device (a namespace limit was reached, not a full disk)");
+  EXPECT_EQ(e.context(), "clone(CLONE_NEWUTS|SIGCHLD)");
+  EXPECT_EQ(e.hint(), "a namespace limit was reached, not a full disk");
+}
+
+TEST(Printable, LeavesOrdinaryTextAndUtf8Alone) {
+  EXPECT_EQ(printable("/tmp/rootfs"), "/tmp/rootfs");
+  EXPECT_EQ(printable("容器 \u2014 box"), "容器 \u2014 box");
+  EXPECT_EQ(printable(""), "");
+}
+
+TEST(Printable, EscapesControlBytesSoOneErrorStaysOneLine) {
+  EXPECT_EQ(printable("a\nb"), "a\\nb");
+  EXPECT_EQ(printable("a\tb"), "a\\tb");
+  EXPECT_EQ(printable("\x1b[31mred"), "\\x1b[31mred") << "an escape sequence must not reach the terminal";
+  EXPECT_EQ(printable(std::string("a\0b", 3)), "a\\x00b");
+  EXPECT_EQ(printable("\x7f"), "\\x7f");
+}
+
+TEST(Printable, ShortensALongValueAndSaysHowLongItWas) {
+  const std::string value(131072, 'a');
+  const std::string shown = printable(value, 80);
+  EXPECT_EQ(shown, std::string(80, 'a') + "... (131072 bytes)");
+  EXPECT_EQ(printable(std::string(80, 'b'), 80), std::string(80, 'b')) << "exactly max bytes is kept whole";
+}
+
+TEST(Printable, NeverCutsInsideAUtf8Character) {
+  const std::string value = "ab\u00e9\u00e9\u00e9";  // a, b, then three 2-byte characters
+  EXPECT_EQ(printable(value, 3), "ab... (8 bytes)") << "byte 3 is the middle of \u00e9";
+  EXPECT_EQ(printable(value, 4), "ab\u00e9... (8 bytes)");
+}
+
+TEST(Quoted, AddsQuotesAndEscapesQuotesAndBackslashes) {
+  EXPECT_EQ(quoted("ls"), "\"ls\"");
+  EXPECT_EQ(quoted("say \"hi\"\\n"), "\"say \\\"hi\\\"\\\\n\"");
+  EXPECT_EQ(quoted("a\nb"), "\"a\\nb\"");
+}
+
 }  // namespace
 }  // namespace nslab

@@ -6,11 +6,16 @@
 #include "nslab/fd.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
+
+#include "test_support.hpp"
 
 namespace nslab {
 namespace {
@@ -142,6 +147,65 @@ TEST(UniqueFd, SelfMoveAssignmentKeepsTheFd) {
   fd = std::move(alias);
   EXPECT_EQ(fd.get(), raw);
   EXPECT_TRUE(is_open(raw));
+}
+
+// In a forked process: the tests close fds of their own process.
+using testing::Passed;
+using testing::run_forked;
+
+TEST(CloseFdsExcept, ClosesEveryFdAboveTwoButTheOneKept) {
+  EXPECT_TRUE(Passed(run_forked([]() -> std::string {
+    std::vector<int> fds;
+    for (int i = 0; i < 5; ++i) fds.push_back(::open("/", O_RDONLY));  // no O_CLOEXEC: as a caller's would be
+    const int high = ::fcntl(fds[0], F_DUPFD, 200);
+    const int keep = fds[2];
+    close_fds_except(keep);
+    for (const int fd : fds) {
+      if (fd != keep && is_open(fd)) return "fd " + std::to_string(fd) + " is still open";
+    }
+    if (is_open(high)) return "fd 200+ is still open";
+    if (!is_open(keep)) return "the kept fd was closed";
+    for (int fd = 0; fd <= 2; ++fd) {
+      if (!is_open(fd)) return "fd " + std::to_string(fd) + " was closed: 0-2 are COMMAND's";
+    }
+    return "";
+  })));
+}
+
+TEST(CloseFdsExcept, WithNothingToKeepClosesAllAboveTwo) {
+  EXPECT_TRUE(Passed(run_forked([]() -> std::string {
+    const int a = ::open("/", O_RDONLY);
+    const int b = ::fcntl(a, F_DUPFD, 3);
+    close_fds_except(-1);
+    if (is_open(a) || is_open(b)) return "an fd above 2 survived";
+    return is_open(2) ? "" : "stderr was closed";
+  })));
+}
+
+TEST(EnsureStandardFdsOpen, ReopensClosedOnesOnDevNull) {
+  EXPECT_TRUE(Passed(run_forked([]() -> std::string {
+    ::close(0);
+    ::close(2);
+    ensure_standard_fds_open();
+    if (!is_open(0) || !is_open(2)) return "fd 0 or 2 is still closed";
+    // The next fd opened must not become "stderr".
+    const int next = ::open("/", O_RDONLY | O_CLOEXEC);
+    if (next <= 2) return "a new fd took " + std::to_string(next);
+    char target[64] = {};
+    if (::readlink("/proc/self/fd/2", target, sizeof target - 1) == -1) return "readlink fd 2 failed";
+    return std::string(target) == "/dev/null" ? "" : std::string("fd 2 is ") + target;
+  })));
+}
+
+TEST(EnsureStandardFdsOpen, LeavesOpenOnesAlone) {
+  EXPECT_TRUE(Passed(run_forked([]() -> std::string {
+    struct stat before {};
+    struct stat after {};
+    ::fstat(1, &before);
+    ensure_standard_fds_open();
+    ::fstat(1, &after);
+    return before.st_ino == after.st_ino && before.st_dev == after.st_dev ? "" : "fd 1 was replaced";
+  })));
 }
 
 }  // namespace

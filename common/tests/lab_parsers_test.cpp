@@ -183,5 +183,50 @@ TEST_F(CheckRootfs, CompleteRootfsReturnsItsRealPath) {
   EXPECT_EQ(check_rootfs(link), expected) << "a symlink resolves to its target";
 }
 
+TEST_F(CheckRootfs, AMountPointLinkIsResolvedInsideTheRootNotOnTheHost) {
+  // tmp -> /etc: on the host's side that is the host's /etc; inside the root it
+  // is DIR/etc, which this rootfs lacks, so the link leads nowhere.
+  const std::string dir = make_dir("tmp-links-out", {"proc", "dev"});
+  ASSERT_EQ(::symlink("/etc", (dir + "/tmp").c_str()), 0);
+  const auto e = error_from([&dir] { (void)check_rootfs(dir); });
+  ASSERT_TRUE(e.has_value()) << "tmp -> /etc was followed to the host's /etc";
+  EXPECT_NE(std::string(e->what()).find("no directory tmp/"), std::string::npos) << e->what();
+  // With DIR/etc present, the same link is fine: it stays inside.
+  ASSERT_EQ(::mkdir((dir + "/etc").c_str(), 0755), 0);
+  EXPECT_EQ(check_rootfs(dir), real_path(dir));
+}
+
+TEST_F(CheckRootfs, AMountPointThatLeadsBackToTheRootIsRefused) {
+  const std::string dir = make_dir("dev-is-root", {"proc", "tmp"});
+  ASSERT_EQ(::symlink("/", (dir + "/dev").c_str()), 0);
+  const auto e = error_from([&dir] { (void)check_rootfs(dir); });
+  ASSERT_TRUE(e.has_value()) << "a mount on dev -> / would hide the whole root filesystem";
+  EXPECT_NE(std::string(e->what()).find("dev leads back to the root itself"), std::string::npos) << e->what();
+}
+
+TEST_F(CheckRootfs, ControlBytesInDirAreEscapedInTheError) {
+  const std::string dir = base + "/two\nlines";
+  const auto e = error_from([&dir] { (void)check_rootfs(dir); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(std::string(e->what()).find('\n'), std::string::npos) << "one error, one line";
+}
+
+// ---- --env (lab 04) -------------------------------------------------------
+
+TEST(CheckEnvAssignment, AcceptsNameEqualsValue) {
+  EXPECT_NO_THROW(check_env_assignment("LANG=C.UTF-8"));
+  EXPECT_NO_THROW(check_env_assignment("_X1="));
+  EXPECT_NO_THROW(check_env_assignment("A=b=c")) << "the value may hold '='";
+}
+
+TEST(CheckEnvAssignment, RefusesWhatIsNotNameEqualsValue) {
+  for (const char* bad : {"LANG", "=value", "1X=y", "A B=c", "A-B=c", ""}) {
+    SCOPED_TRACE(bad);
+    const auto e = error_from([bad] { check_env_assignment(bad); });
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(std::string(e->what()).rfind("--env: expected NAME=VALUE", 0), 0U) << e->what();
+  }
+}
+
 }  // namespace
 }  // namespace nslab

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdlib>
+#include <fstream>
 #include <optional>
 #include <string>
 
@@ -194,6 +196,50 @@ TEST(DescribeNamespaces, ListsTheFlaggedKindsInTableOrder) {
 
 TEST(DescribeNamespaces, MarksWhatCannotBeRead) {
   EXPECT_EQ(describe_namespaces(kNoSuchPid, CLONE_NEWUTS | CLONE_NEWIPC), "ipc:[?] uts:[?]");
+}
+
+// A directory standing in for /proc/sys/user, with the limits a test wants.
+class FakeSysctls : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::array<char, 32> dir_template{"/tmp/nslab-sysctl.XXXXXX"};
+    ASSERT_NE(::mkdtemp(dir_template.data()), nullptr);
+    dir_ = dir_template.data();
+  }
+  void TearDown() override { (void)std::system(("rm -rf '" + dir_ + "'").c_str()); }
+  void set_limit(const std::string& kind, int value) const {
+    std::ofstream(dir_ + "/max_" + kind + "_namespaces") << value << "\n";
+  }
+  std::string dir_;
+};
+
+TEST_F(FakeSysctls, EnospcNamesTheLimitThatIsZero) {
+  set_limit("uts", 0);
+  set_limit("ipc", 31000);
+  const std::string hint = explain_clone_errno(ENOSPC, CLONE_NEWUTS | CLONE_NEWIPC, dir_);
+  EXPECT_EQ(hint, "a namespace limit was reached, not a full disk: " + dir_ + "/max_uts_namespaces is 0");
+}
+
+TEST_F(FakeSysctls, EnospcWithNoLimitAtZeroListsTheKindsAsked) {
+  set_limit("uts", 5);
+  set_limit("pid", 7);
+  set_limit("net", 0);  // not asked for: not named
+  const std::string hint = explain_clone_errno(ENOSPC, CLONE_NEWUTS | CLONE_NEWPID, dir_);
+  EXPECT_EQ(hint, "a namespace limit was reached, not a full disk: " + dir_ + "/max_pid_namespaces is 7, " + dir_ +
+                      "/max_uts_namespaces is 5");
+}
+
+TEST_F(FakeSysctls, EnospcWithoutTheFilesPointsToThem) {
+  EXPECT_EQ(explain_clone_errno(ENOSPC, CLONE_NEWUTS, dir_),
+            "a namespace limit was reached, not a full disk: see " + dir_ + "/max_*_namespaces");
+}
+
+TEST(ExplainCloneErrno, EpermSaysWhatToDo) {
+  EXPECT_NE(explain_clone_errno(EPERM, CLONE_NEWUTS).find("CAP_SYS_ADMIN"), std::string::npos);
+  EXPECT_NE(explain_clone_errno(EPERM, CLONE_NEWUSER | CLONE_NEWUTS).find("user.max_user_namespaces"),
+            std::string::npos)
+      << "with a user namespace, EPERM means a restriction (PITFALLS 11)";
+  EXPECT_EQ(explain_clone_errno(EIO, CLONE_NEWUTS), "") << "nothing to add to other errnos";
 }
 
 }  // namespace

@@ -28,6 +28,7 @@
 
 #include "test_support.hpp"
 
+#include "nslab/channel.hpp"
 #include "nslab/error.hpp"
 #include "nslab/namespaces.hpp"
 
@@ -247,7 +248,48 @@ TEST(CloneProcess, BadFlagsThrowEinval) {
   const auto e = error_from([] { (void)clone_process(CLONE_SIGHAND, [] { return 0; }); });
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->errnum(), EINVAL);
-  EXPECT_STREQ(e->what(), "clone: Invalid argument");
+  EXPECT_EQ(e->context(), "clone(CLONE_SIGHAND|SIGCHLD)") << "the error names the call with its flags";
+  EXPECT_NE(e->hint(), "") << "and says what EINVAL means there";
+}
+
+TEST(DieWithParent, ArmsTheDeathSignalWhileTheParentLives) {
+  auto pair = Channel::create_pair();
+  EXPECT_TRUE(Passed(run_forked([&pair]() -> std::string {
+    pair.first.close();  // the forked process's copy of "the parent's end"
+    // The test process, which holds pair.first, plays the parent.
+    if (!die_with_parent(pair.second)) return "the parent is there, yet die_with_parent said it is gone";
+    int sig = 0;
+    ::prctl(PR_GET_PDEATHSIG, &sig, 0, 0, 0);
+    return sig == SIGKILL ? "" : "PR_SET_PDEATHSIG is not SIGKILL";
+  })));
+}
+
+TEST(DieWithParent, SeesAParentThatDiedBeforeItWasArmed) {
+  // A middle process forks a child, then dies before the child arms its death
+  // signal: no signal will ever come, and die_with_parent must say so.
+  EXPECT_TRUE(Passed(run_forked([]() -> std::string {
+    auto pair = Channel::create_pair();
+    std::array<int, 2> report{};
+    if (::pipe2(report.data(), O_CLOEXEC) == -1) return "pipe2";
+    const pid_t middle = ::fork();
+    if (middle == 0) {
+      const pid_t child = ::fork();
+      if (child == 0) {
+        pair.first.close();
+        while (::getppid() == middle) ::usleep(1000);  // until the middle process is gone
+        const char verdict = die_with_parent(pair.second) ? 'L' : 'G';
+        (void)::write(report[1], &verdict, 1);
+        ::_exit(0);
+      }
+      ::_exit(0);  // dies at once, holding the parent's end until then
+    }
+    ::close(report[1]);
+    pair.first.close();
+    ::waitpid(middle, nullptr, 0);
+    char verdict = 0;
+    if (::read(report[0], &verdict, 1) != 1) return "the child said nothing";
+    return verdict == 'G' ? "" : "die_with_parent did not see that its parent was already gone";
+  })));
 }
 
 // ---- capabilities ---------------------------------------------------------

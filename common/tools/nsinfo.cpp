@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -33,6 +34,19 @@ bool parse_pid(const std::string& word, pid_t& pid) {
   return pid > 0;
 }
 
+// What an errno from /proc/PID/ns means here, for the one line nsinfo prints.
+std::string hint_for(int errnum) {
+  switch (errnum) {
+    // Reading another process's ns links needs ptrace access to it (proc(5)):
+    // the same user, or root.
+    case EACCES:
+    case EPERM: return " (another user's process: run nsinfo as root to read it)";
+    case ENOENT:
+    case ESRCH: return " (no such process)";
+    default: return "";
+  }
+}
+
 }  // namespace
 
 int main(int argc, char* argv[]) {
@@ -57,16 +71,21 @@ int main(int argc, char* argv[]) {
     // Every process has the same kinds; take them from this process.
     const std::vector<std::string> kinds = nslab::list_namespace_entries(0);
     std::vector<std::vector<std::string>> cells(kinds.size());
-    for (std::size_t row = 0; row < kinds.size(); ++row) {
-      for (const pid_t pid : pids) {
+    for (const pid_t pid : pids) {
+      // One line per process that cannot be read, not one per kind: the cause
+      // (no such process, no access to it) is the process's, not the kind's.
+      std::string first_error;
+      for (std::size_t row = 0; row < kinds.size(); ++row) {
         try {
           cells[row].push_back(std::to_string(nslab::read_namespace_id(pid, kinds[row]).inode));
         } catch (const nslab::Error& e) {
-          // EACCES: reading another process's ns links needs ptrace access to it.
-          std::cerr << "nsinfo: " << e.what() << "\n";
+          if (first_error.empty()) first_error = e.what() + hint_for(e.errnum());
           cells[row].emplace_back("?");
-          status = 1;
         }
+      }
+      if (!first_error.empty()) {
+        std::cerr << "nsinfo: PID " << pid << ": " << first_error << "\n";
+        status = 1;
       }
     }
     std::printf("%-18s", "NAMESPACE");

@@ -52,6 +52,13 @@ int UtsNamespace::clone_flags() const {
 }
 //! [uts-flag]
 
+// The safety net: before setup_inside() runs, the pipeline checks that this
+// process really is in a new UTS namespace, so that a forgotten flag cannot
+// rename the host.
+std::optional<Isolation> UtsNamespace::isolation() const {
+  return Isolation{"uts", "set the hostname", "docs/{en,zh}/lab01-uts.md#lab01-flag"};
+}
+
 //! [uts-sethostname]
 void UtsNamespace::setup_inside(Context& ctx) {
   if (!hostname_) return;  // keep the copy of the host's name
@@ -60,8 +67,8 @@ void UtsNamespace::setup_inside(Context& ctx) {
   // TODO(lab 01): implement sethostname() inside the new UTS namespace.
   // Read docs/{en,zh}/lab01-uts.md#lab01-sethostname, then replace the line below with your code.
   throw nslab::Todo("01", "sethostname() inside the new UTS namespace", "docs/{en,zh}/lab01-uts.md#lab01-sethostname");
-  ctx.narrator.say("sethostname(\"" + name + "\"): the hostname was \"" + before +
-                   "\", is now \"" + current_hostname() + "\" in this UTS namespace");
+  ctx.narrator.say("sethostname(" + quoted(name) + "): the hostname was " + quoted(before) + ", is now " +
+                   quoted(current_hostname()) + " in this UTS namespace");
 }
 //! [uts-sethostname]
 

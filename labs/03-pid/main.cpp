@@ -14,7 +14,7 @@ int main(int argc, char* argv[]) {
   nslab::IpcNamespace ipc;
   nslab::PidNamespace pid;  // new in lab 03
   const nslab::Lab lab{
-      "03-pid", "Run COMMAND in new UTS, IPC and PID namespaces: COMMAND is PID 1.", true,
+      "03-pid", "Run COMMAND in new UTS, IPC and PID namespaces: COMMAND is PID 1.",
       "Examples:\n  03-pid -- sh -c 'echo $$'     # prints 1\n"
       "  03-pid --init -- sleep 100    # PID 1 is an init; Ctrl-C ends sleep"};
   return nslab::run_container(lab, {&uts, &ipc, &pid}, argc, argv);

@@ -60,6 +60,11 @@ int PidNamespace::clone_flags() const {
 }
 //! [pid-flag]
 
+std::optional<Isolation> PidNamespace::isolation() const {
+  return Isolation{"pid", "make COMMAND the first process of its own PID namespace",
+                   "docs/{en,zh}/lab03-pid.md#lab03-flag"};
+}
+
 void PidNamespace::setup_outside(Context& ctx) {
   ctx.narrator.say("the container's first process has PIDs" + read_nspid(ctx.child) +
                    " (NSpid in /proc/" + std::to_string(ctx.child) + "/status: the host's, then its own)");

@@ -18,20 +18,22 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <climits>
 #include <cstdlib>
 #include <string>
 
 #include "nslab/error.hpp"
+#include "nslab/fd.hpp"
+#include "nslab/mounts.hpp"
 
 namespace nslab {
 namespace {
 
-void mount_or_throw(const char* source, const std::string& target, const char* type,
-                    unsigned long flags, const char* data, const std::string& what) {
-  check(::mount(source, target.c_str(), type, flags, data), what);
-}
+// COMMAND's PATH in a root filesystem of its own: the usual directories, not the host's.
+constexpr const char* kContainerPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 //! [mount-private]
 // mount_namespaces(7): MS_REC|MS_PRIVATE on "/" turns every mount we copied from
@@ -41,7 +43,7 @@ void make_mounts_private(const Context& ctx) {
   // TODO(lab 04): implement make every mount private (recursively), before any other mount.
   // Read docs/{en,zh}/lab04-mount.md#lab04-private, then replace the line below with your code.
   throw nslab::Todo("04", "make every mount private (recursively), before any other mount", "docs/{en,zh}/lab04-mount.md#lab04-private");
-  ctx.narrator.say("mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE): no mount propagates to or from the host");
+  ctx.narrator.say("mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL): no mount propagates to or from the host");
 }
 //! [mount-private]
 
@@ -56,27 +58,56 @@ void mount_proc(const Context& ctx, const std::string& target) {
 }
 //! [mount-proc]
 
+//! [mount-point]
+// A mount point of the root filesystem, NAME ("dev", "tmp"), opened *inside* it.
+// The root filesystem is data, maybe hostile: with `tmp -> /etc` in it, a mount
+// on the host path DIR/tmp would follow the link on the host's side of the tree
+// (PITFALLS 18). open_in_root() resolves every link as if DIR were "/", and the
+// mount goes on the fd's path, /proc/self/fd/N. A name that resolves to the
+// root itself is refused: a mount there would hide the whole root filesystem.
+UniqueFd open_mount_point(int root_fd, const std::string& rootfs, const std::string& name) {
+  UniqueFd fd = open_in_root(root_fd, name, rootfs + "/" + name);
+  struct stat point {};
+  struct stat root {};
+  check(::fstat(fd.get(), &point), "fstat " + printable(rootfs) + "/" + name);
+  check(::fstat(root_fd, &root), "fstat " + printable(rootfs));
+  if (point.st_dev == root.st_dev && point.st_ino == root.st_ino) {
+    throw Error(0, "--rootfs " + printable(rootfs) + ": " + name + " leads back to the root itself, which cannot be a mount point");
+  }
+  return fd;
+}
+//! [mount-point]
+
 // A minimal /dev: a tmpfs holding the six devices programs expect, each a bind
 // mount of the host's node (mknod(2) would not work in a user namespace, lab 06).
-void mount_minimal_dev(const Context& ctx, const std::string& dev) {
-  mount_or_throw("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k",
-                 "mount(\"tmpfs\", \"" + dev + "\", \"tmpfs\")");
-  static constexpr std::array<const char*, 6> kDevices = {"null", "zero", "full",
-                                                          "random", "urandom", "tty"};
+void mount_minimal_dev(const Context& ctx, int root_fd, const std::string& rootfs) {
+  const std::string shown = rootfs + "/dev";
+  mount_checked("tmpfs", fd_path(open_mount_point(root_fd, rootfs, "dev").get()), "tmpfs", MS_NOSUID | MS_NOEXEC,
+                "mode=755,size=64k", shown);
+  // Opened again: a new walk to "dev" ends on the tmpfs just mounted (the fd
+  // opened before still names the directory underneath it).
+  const UniqueFd dev = open_mount_point(root_fd, rootfs, "dev");
+  static constexpr std::array<const char*, 6> kDevices = {"null", "zero", "full", "random", "urandom", "tty"};
   for (const char* device : kDevices) {
-    const std::string node = dev + "/" + device;
-    const int fd = ::open(node.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
-    if (fd == -1) throw_errno("create " + node);
-    ::close(fd);
-    mount_or_throw((std::string("/dev/") + device).c_str(), node, nullptr, MS_BIND, nullptr,
-                   std::string("mount(\"/dev/") + device + "\", \"" + node + "\", MS_BIND)");
+    const std::string node = shown + "/" + device;
+    const UniqueFd file(::openat(dev.get(), device, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666));
+    if (!file) throw_errno("create " + printable(node));
+    mount_checked((std::string("/dev/") + device).c_str(), fd_path(file.get()), nullptr, MS_BIND, nullptr, node);
   }
   static constexpr std::array<std::array<const char*, 2>, 4> kLinks = {{{"/proc/self/fd", "fd"},
                                                                         {"/proc/self/fd/0", "stdin"},
                                                                         {"/proc/self/fd/1", "stdout"},
                                                                         {"/proc/self/fd/2", "stderr"}}};
-  for (const auto& [target, name] : kLinks) check(::symlink(target, (dev + "/" + name).c_str()), "symlink " + dev + "/" + name);
-  ctx.narrator.say("mounted a tmpfs on " + dev + " with null, zero, full, random, urandom, tty");
+  for (const auto& [target, name] : kLinks) {
+    check(::symlinkat(target, dev.get(), name), "symlink " + printable(shown) + "/" + name);
+  }
+  ctx.narrator.say("mounted a tmpfs on " + shown + " with null, zero, full, random, urandom, tty");
+}
+
+void mount_tmp(const Context& ctx, int root_fd, const std::string& rootfs) {
+  mount_checked("tmpfs", fd_path(open_mount_point(root_fd, rootfs, "tmp").get()), "tmpfs", MS_NOSUID | MS_NODEV,
+                "mode=1777", rootfs + "/tmp");
+  ctx.narrator.say("mounted a tmpfs on " + rootfs + "/tmp");
 }
 
 //! [mount-pivot]
@@ -94,34 +125,79 @@ void pivot_into(const Context& ctx, const std::string& rootfs) {
 }  // namespace
 
 std::string check_rootfs(const std::string& dir) {
+  const std::string shown = "--rootfs " + printable(dir);
   std::array<char, PATH_MAX> resolved{};
-  if (::realpath(dir.c_str(), resolved.data()) == nullptr) throw_errno("--rootfs " + dir);
+  if (::realpath(dir.c_str(), resolved.data()) == nullptr) throw_errno(shown);
   std::string root = resolved.data();
   struct stat info {};
-  check(::stat(root.c_str(), &info), "--rootfs " + dir);
-  if (!S_ISDIR(info.st_mode)) throw Error(ENOTDIR, "--rootfs " + dir);
-  if (root == "/") throw Error(EINVAL, "--rootfs " + dir + ": the host's own root cannot be a container's");
+  check(::stat(root.c_str(), &info), shown);
+  if (!S_ISDIR(info.st_mode)) throw Error(ENOTDIR, shown);
+  if (root == "/") throw Error(EINVAL, shown + ": the host's own root cannot be a container's");
+  const UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd) throw_errno(shown);
   for (const char* mount_point : {"proc", "dev", "tmp"}) {
-    const std::string path = root + "/" + mount_point;
-    if (::stat(path.c_str(), &info) == -1 || !S_ISDIR(info.st_mode)) {
-      throw Error(0, "--rootfs " + dir + ": no directory " + mount_point +
+    try {
+      (void)open_mount_point(root_fd.get(), root, mount_point);
+    } catch (const Error& e) {
+      if (e.errnum() != ENOENT && e.errnum() != ENOTDIR) throw;
+      throw Error(0, shown + ": no directory " + mount_point +
                          "/ to mount on (scripts/make-rootfs.sh DIR makes a complete one)");
     }
   }
   return root;
 }
 
-void MountNamespace::add_options(cli::Parser& parser) {
-  parser.add_value("rootfs", "DIR",
-                   "pivot_root into DIR, with its own /proc, a minimal /dev and a tmpfs /tmp",
-                   [this](std::string_view value) { rootfs_ = std::string(value); });
+void check_env_assignment(std::string_view assignment) {
+  const auto equals = assignment.find('=');
+  const std::string_view name = assignment.substr(0, equals);
+  const bool valid_name = !name.empty() && (std::isalpha(static_cast<unsigned char>(name[0])) != 0 || name[0] == '_') &&
+                          name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") ==
+                              std::string_view::npos;
+  if (equals == std::string_view::npos || !valid_name) {
+    throw UsageError("--env: expected NAME=VALUE (NAME: letters, digits, _), got " + quoted(assignment, 40));
+  }
 }
 
-void MountNamespace::prepare(Context& ctx) {
-  if (!rootfs_) return;
-  rootfs_ = check_rootfs(*rootfs_);  // before clone: a bad DIR costs nothing
-  ctx.narrator.say("root filesystem: " + *rootfs_);
+void MountNamespace::add_options(cli::Parser& parser) {
+  parser.add_value("rootfs", "DIR",
+                   "pivot_root into DIR, with its own /proc, a minimal /dev and a tmpfs /tmp; COMMAND "
+                   "starts with a clean environment (PATH, HOME, TERM)",
+                   [this](std::string_view value) { rootfs_ = std::string(value); });
+  parser.add_value("env", "NAME=VALUE", "set a variable in COMMAND's environment (repeatable)",
+                   [this](std::string_view value) {
+                     check_env_assignment(value);
+                     env_.emplace_back(value);
+                   });
 }
+
+//! [mount-env]
+// With a root filesystem of its own, COMMAND gets a small clean environment, as
+// container runtimes do: the caller's variables are the host's (its paths, its
+// tokens) and mean nothing inside (PITFALLS 19). --env adds to it. Without
+// --rootfs, COMMAND keeps the caller's environment, with --env on top.
+void MountNamespace::prepare(Context& ctx) {
+  if (rootfs_) {
+    rootfs_ = check_rootfs(*rootfs_);  // before clone: a bad DIR costs nothing
+    ctx.narrator.say("root filesystem: " + *rootfs_);
+  }
+  if (!rootfs_ && env_.empty()) return;  // the caller's environment, as it is
+  std::vector<std::string> env;
+  if (rootfs_) {
+    env = {kContainerPath, "HOME=/root"};
+    if (const char* term = std::getenv("TERM")) env.push_back(std::string("TERM=") + term);
+  } else {
+    for (char** entry = environ; *entry != nullptr; ++entry) env.emplace_back(*entry);
+  }
+  for (const std::string& assignment : env_) {
+    const std::string name = assignment.substr(0, assignment.find('=') + 1);  // "NAME="
+    std::erase_if(env, [&name](const std::string& entry) { return entry.rfind(name, 0) == 0; });
+    env.push_back(assignment);
+  }
+  ctx.narrator.say("COMMAND's environment: " + std::to_string(env.size()) + " variable(s)" +
+                   (rootfs_ ? ", a clean set: the host's stay outside" : ", the caller's with --env"));
+  ctx.environment = std::move(env);
+}
+//! [mount-env]
 
 //! [mount-flag]
 int MountNamespace::clone_flags() const {
@@ -130,6 +206,10 @@ int MountNamespace::clone_flags() const {
   throw nslab::Todo("04", "the clone flag that gives the child a new mount namespace", "docs/{en,zh}/lab04-mount.md#lab04-flag");
 }
 //! [mount-flag]
+
+std::optional<Isolation> MountNamespace::isolation() const {
+  return Isolation{"mnt", "change mounts (make them private, mount /proc)", "docs/{en,zh}/lab04-mount.md#lab04-flag"};
+}
 
 //! [mount-setup]
 void MountNamespace::setup_inside(Context& ctx) {

@@ -4,6 +4,8 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "nslab/module.hpp"
 
@@ -18,15 +20,21 @@ class MountNamespace : public Module {
   void add_options(cli::Parser& parser) override;
   void prepare(Context& ctx) override;
   [[nodiscard]] int clone_flags() const override;
+  [[nodiscard]] std::optional<Isolation> isolation() const override;
   void setup_inside(Context& ctx) override;
 
  private:
   std::optional<std::string> rootfs_;
+  std::vector<std::string> env_;  // --env NAME=VALUE, in order
 };
 
 /// @brief Checks that @p dir can be a root filesystem: a directory holding the
 /// mount points proc/, dev/ and tmp/. @return its absolute, resolved path.
 /// @throws Error (ENOENT, ENOTDIR, ...) naming what is missing.
 std::string check_rootfs(const std::string& dir);
+
+/// @brief Checks an `--env` value: NAME=VALUE, NAME of letters, digits and `_`,
+/// not starting with a digit. @throws UsageError.
+void check_env_assignment(std::string_view assignment);
 
 }  // namespace nslab

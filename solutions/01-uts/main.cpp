@@ -12,7 +12,7 @@
 int main(int argc, char* argv[]) {
   nslab::UtsNamespace uts;
   const nslab::Lab lab{
-      "01-uts", "Run COMMAND in a new UTS namespace: a hostname of its own.", true,
+      "01-uts", "Run COMMAND in a new UTS namespace: a hostname of its own.",
       "Example:\n  01-uts --hostname box -- hostname     # prints box; the host keeps its name"};
   return nslab::run_container(lab, {&uts}, argc, argv);
 }

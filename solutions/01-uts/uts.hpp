@@ -15,6 +15,7 @@ class UtsNamespace : public Module {
   [[nodiscard]] std::string_view name() const override { return "uts"; }
   void add_options(cli::Parser& parser) override;
   [[nodiscard]] int clone_flags() const override;
+  [[nodiscard]] std::optional<Isolation> isolation() const override;
   void setup_inside(Context& ctx) override;
 
  private:

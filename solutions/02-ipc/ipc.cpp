@@ -39,6 +39,10 @@ int IpcNamespace::clone_flags() const {
 }
 //! [ipc-flag]
 
+std::optional<Isolation> IpcNamespace::isolation() const {
+  return Isolation{"ipc", "count this container's IPC objects", "docs/{en,zh}/lab02-ipc.md#lab02-flag"};
+}
+
 void IpcNamespace::setup_inside(Context& ctx) {
   if (!ctx.narrator.enabled()) return;
   ctx.narrator.say("this IPC namespace holds " + std::to_string(count_sysv_objects("msg")) +

@@ -12,6 +12,7 @@ class IpcNamespace : public Module {
  public:
   [[nodiscard]] std::string_view name() const override { return "ipc"; }
   [[nodiscard]] int clone_flags() const override;
+  [[nodiscard]] std::optional<Isolation> isolation() const override;
   void setup_inside(Context& ctx) override;
 };
 

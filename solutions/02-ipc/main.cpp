@@ -11,7 +11,7 @@ int main(int argc, char* argv[]) {
   nslab::UtsNamespace uts;
   nslab::IpcNamespace ipc;  // new in lab 02
   const nslab::Lab lab{
-      "02-ipc", "Run COMMAND in new UTS and IPC namespaces.", true,
+      "02-ipc", "Run COMMAND in new UTS and IPC namespaces.",
       "Example:\n  ipcmk -Q; 02-ipc -- ipcs -q     # the host's queue is not there"};
   return nslab::run_container(lab, {&uts, &ipc}, argc, argv);
 }

@@ -63,6 +63,11 @@ int PidNamespace::clone_flags() const {
 }
 //! [pid-flag]
 
+std::optional<Isolation> PidNamespace::isolation() const {
+  return Isolation{"pid", "make COMMAND the first process of its own PID namespace",
+                   "docs/{en,zh}/lab03-pid.md#lab03-flag"};
+}
+
 void PidNamespace::setup_outside(Context& ctx) {
   ctx.narrator.say("the container's first process has PIDs" + read_nspid(ctx.child) +
                    " (NSpid in /proc/" + std::to_string(ctx.child) + "/status: the host's, then its own)");
@@ -111,10 +116,18 @@ int run_init(Context& ctx, const ExecCommand& exec) {
       if (errno == EINTR) continue;
       throw_errno("sigwaitinfo");
     }
-    if (info.si_signo != SIGCHLD) {
-      ctx.narrator.say("forwarding " + signal_name(info.si_signo) + " to PID " + std::to_string(command));
-      (void)::kill(command, info.si_signo);
-    }
+    const int sig = info.si_signo;
+    if (sig == SIGCHLD) continue;
+    // Ctrl-C and Ctrl-\ at a terminal reach a whole foreground process group,
+    // not one process: `sh -c 'a; b'` waits for `a` to end before it acts on
+    // SIGINT, so SIGINT for PID 2 alone would be lost. kill(-1) from PID 1
+    // reaches every process of this PID namespace but PID 1 (kill(2)). Other
+    // signals go to COMMAND alone: SIGHUP or SIGUSR1 may mean "reload" to it and
+    // "die" to its helpers.
+    const bool to_all = sig == SIGINT || sig == SIGQUIT;
+    ctx.narrator.say("forwarding " + signal_name(sig) +
+                     (to_all ? " to every process of the container (kill(-1))" : " to PID " + std::to_string(command)));
+    (void)::kill(to_all ? -1 : command, sig);
   }
   // <<< lab 03
 }

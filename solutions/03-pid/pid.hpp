@@ -13,6 +13,7 @@ class PidNamespace : public Module {
   [[nodiscard]] std::string_view name() const override { return "pid"; }
   void add_options(cli::Parser& parser) override;
   [[nodiscard]] int clone_flags() const override;
+  [[nodiscard]] std::optional<Isolation> isolation() const override;
   void setup_outside(Context& ctx) override;
   void setup_inside(Context& ctx) override;
   std::optional<int> run_command(Context& ctx, const ExecCommand& exec) override;

@@ -19,7 +19,7 @@ int main(int argc, char* argv[]) {
       "04-mount",
       "Run COMMAND in new UTS, IPC, PID and mount namespaces, with its own /proc\n"
       "and, with --rootfs, its own root filesystem.",
-      true,
+     
       "Examples:\n  04-mount -- ps                          # only the container's processes\n"
       "  scripts/make-rootfs.sh /tmp/rootfs\n"
       "  04-mount --rootfs /tmp/rootfs -- /bin/sh -c 'ps; cat /proc/mounts'"};

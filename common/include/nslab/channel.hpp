@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "nslab/fd.hpp"
 
@@ -10,30 +11,45 @@ namespace nslab {
 
 /// @brief The messages of the parent/child protocol.
 ///
-///     parent                                  child
-///     ------                                  -----
-///     clone() ---------------------------->   waits for GO
+///     parent (runtime, on the host)           child (the container's first process)
+///     -----------------------------           -------------------------------------
+///     clone() ---------------------------->   closes the parent's end and every
+///                                             inherited fd; arms PR_SET_PDEATHSIG;
+///                                             checks the parent is still there;
+///                                             checks its namespaces are new
+///     receive READY  <--------------------    send READY
 ///     setup from outside (maps, veth, ...)
-///     send GO  --------------------------->   setup inside (hostname, mounts, ...)
-///                                             execve(COMMAND)
-///     receive: end-of-file  <-------------    (exec closed the O_CLOEXEC end)
-///          or: FAILED/EXEC_FAILED + errno <-  (a step failed; the child exits)
+///     send GO  --------------------------->   unshare late namespaces; setup inside
+///                                             (hostname, mounts, ...)
+///     receive EXEC  <---------------------    send EXEC; execve(COMMAND)
+///     receive end-of-file <---------------    (execve closed the O_CLOEXEC end)
+///          or: EXEC_FAILED + errno <------    (execve failed: exit 126/127)
+///     any time: FAILED + errno <----------    (a step failed: exit 125)
 ///
-/// End-of-file is how success is seen: a successful execve(2) closes the
-/// child's end of the socket because it is close-on-exec, so no message can be
-/// lost or forged by COMMAND.
+/// End-of-file after EXEC is how success is seen: a successful execve(2) closes
+/// the child's end of the socket because it is close-on-exec, so COMMAND can
+/// neither lose nor forge a message. End-of-file *before* EXEC means the child
+/// died during its setup (a crash, a kill): the runtime reports that, exit 125.
+/// READY comes only after the death signal is armed, so the parent's outside
+/// work never acts on a child that could outlive it.
 enum class MessageKind : int {
-  end_of_file = 0,  ///< the peer closed its end: exec succeeded (or the peer died)
-  go = 1,           ///< parent to child: the outside setup is done, carry on
-  failed = 2,       ///< child to parent: a setup step failed (exit 125)
-  exec_failed = 3,  ///< child to parent: execve(COMMAND) failed (exit 126 or 127)
+  end_of_file = 0,  ///< the peer closed its end (after EXEC: exec succeeded; else it died)
+  ready = 1,        ///< child to parent: armed to die with the parent, namespaces checked
+  go = 2,           ///< parent to child: the outside setup is done, carry on
+  exec = 3,         ///< child to parent: setup done, execve(COMMAND) comes next
+  failed = 4,       ///< child to parent: a setup step failed (exit 125)
+  exec_failed = 5,  ///< child to parent: execve(COMMAND) failed (exit 126 or 127)
 };
 
-/// @brief One message: its kind, an errno and the failed step's context.
+/// @brief The name of a message kind, as the protocol above writes it ("READY").
+const char* message_name(MessageKind kind) noexcept;
+
+/// @brief One message: its kind, an errno, the failed step's context and a hint.
 struct Message {
   MessageKind kind = MessageKind::end_of_file;  ///< what happened
   int errnum = 0;                               ///< errno of the failed call, or 0
   std::string context;                          ///< the call and its arguments
+  std::string hint;                             ///< what the errno means there, or ""
 };
 
 /// @brief One end of the channel (an AF_UNIX SOCK_SEQPACKET socket, so each
@@ -45,13 +61,17 @@ class Channel {
   static std::pair<Channel, Channel> create_pair();
 
   /// @brief Sends one message. @throws Error from send(2) (EPIPE if the peer is gone).
-  void send(MessageKind kind, int errnum = 0, const std::string& context = {}) const;
+  void send(MessageKind kind, int errnum = 0, const std::string& context = {},
+            const std::string& hint = {}) const;
   /// @brief Waits for one message; MessageKind::end_of_file when the peer closed its end.
   /// @throws Error from recv(2), or on a malformed record.
   [[nodiscard]] Message receive() const;
+  /// @brief True when every copy of the peer's end is closed (poll(2) reports
+  /// POLLHUP), even with messages still queued. Does not wait, reads nothing.
+  [[nodiscard]] bool peer_gone() const noexcept;
   /// @brief Closes this end (the child's copy, in the parent; see the protocol).
   void close() noexcept { fd_.reset(); }
-  /// @brief The socket, for tests and for narration.
+  /// @brief The socket, for poll(2), tests and narration.
   [[nodiscard]] int fd() const noexcept { return fd_.get(); }
 
  private:

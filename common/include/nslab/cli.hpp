@@ -14,6 +14,7 @@ namespace nslab::cli {
 struct ParseResult {
   bool help = false;                 ///< -h/--help was given
   std::vector<std::string> command;  ///< COMMAND [ARG...] (defaults to /bin/sh)
+  std::vector<std::string> given;    ///< the long names of the options given, in order
 };
 
 /// @brief A small long-option parser in the style of util-linux's programs.
@@ -42,6 +43,8 @@ class Parser {
   /// @throws UsageError for an unknown option, a missing value, a value
   ///         rejected by its handler, or a value given to a flag.
   ParseResult parse(const std::vector<std::string>& args) const;
+  /// @brief The long names of the options added so far, in order.
+  [[nodiscard]] std::vector<std::string> option_names() const;
   /// @brief The text of `--help`.
   [[nodiscard]] std::string usage() const;
 

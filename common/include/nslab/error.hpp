@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cerrno>
+#include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace nslab {
 
@@ -13,20 +15,26 @@ namespace nslab {
 /// `what()` reads like `sethostname("box"): Operation not permitted`, the form
 /// every nslab program prints after its own name. An errno of 0 means the error
 /// is not a system call's (a bad option value, a missing file in a rootfs).
+/// A hint, when there is one, says what the errno means here, in parentheses:
+/// `clone(CLONE_NEWUTS|SIGCHLD): No space left on device (a namespace limit ...)`.
 class Error : public std::runtime_error {
  public:
   /// @param errnum the errno to report (0 for none); save it before any cleanup.
   /// @param context what was attempted, with its arguments.
-  Error(int errnum, const std::string& context);
+  /// @param hint what the errno means in this place, and what to do ("" for none).
+  Error(int errnum, const std::string& context, const std::string& hint = {});
 
   /// @brief The errno this error carries (0 if none).
   [[nodiscard]] int errnum() const noexcept { return errnum_; }
   /// @brief The context alone, without the strerror text.
   [[nodiscard]] const std::string& context() const noexcept { return context_; }
+  /// @brief The hint alone ("" when there is none).
+  [[nodiscard]] const std::string& hint() const noexcept { return hint_; }
 
  private:
   int errnum_;
   std::string context_;
+  std::string hint_;
 };
 
 /// @brief A bad command line: reported in one line, exit status 125.
@@ -49,6 +57,15 @@ class Todo : public Error {
   Todo(const std::string& lab, const std::string& what, const std::string& section)
       : Error(0, "TODO(lab " + lab + "): implement " + what + " \u2014 see " + section) {}
 };
+
+/// @brief @p text made safe for a one-line message: control bytes (a newline, an
+/// escape sequence) are written as `\n`, `\t`, `\xNN`, and a text longer than
+/// @p max bytes is cut, with the size it had: `aaaa... (131072 bytes)`.
+std::string printable(std::string_view text, std::size_t max = 80);
+
+/// @brief printable(@p text, @p max) between double quotes (a quote or a backslash
+/// inside is escaped too): for values echoed in an error, `exec "ls"`.
+std::string quoted(std::string_view text, std::size_t max = 80);
 
 /// @brief Throws an Error carrying the current errno (saved first) and @p context.
 [[noreturn]] void throw_errno(const std::string& context);

@@ -42,4 +42,23 @@ class UniqueFd {
   int fd_ = -1;
 };
 
+/// @brief Makes sure fds 0, 1 and 2 are open, opening /dev/null on any that is
+/// closed. Called first thing: a caller may start us with stderr closed
+/// (`prog 2>&-`), and the next socket or file we open would become "stderr", so
+/// that error messages and narration would go into it (PITFALLS 16).
+/// @throws Error from open(2).
+void ensure_standard_fds_open();
+
+/// @brief Closes every fd above 2 except @p keep (-1: none), with close_range(2)
+/// where the kernel has it (Linux 5.9), otherwise one by one from /proc/self/fd.
+///
+/// The container's first process calls it before anything else: whatever the
+/// caller left open (a shell's `exec 7</`, a test runner's fd 3) would otherwise
+/// reach COMMAND, and an fd on a host directory undoes pivot_root, since
+/// `/proc/self/fd/7/..` walks the host's tree (PITFALLS 15). Closing them, rather
+/// than only marking them close-on-exec, keeps them from an init too, which
+/// never calls execve(2).
+/// @throws Error when an fd cannot be closed for another reason than EBADF.
+void close_fds_except(int keep);
+
 }  // namespace nslab

@@ -32,6 +32,15 @@ std::optional<NamespaceKind> namespace_kind(std::string_view name);
 /// it prints as "SIGCHLD". Unknown bits print in hex, so nothing is hidden. 0 prints "0".
 std::string clone_flags_to_string(unsigned long flags);
 
+/// @brief What an errno from clone(2) or unshare(2) with @p flags means, for the
+/// hint of an Error ("" when there is nothing to add).
+///
+/// ENOSPC is the misleading one (PITFALLS 14): not a full disk, but a namespace
+/// limit; the hint names the `max_KIND_namespaces` file of each kind in @p flags
+/// and its value, the ones at 0 first. @p sysctl_dir is where those files are
+/// (tests give another).
+std::string explain_clone_errno(int errnum, int flags, const std::string& sysctl_dir = "/proc/sys/user");
+
 /// @brief A namespace's identity: its kind and inode number, as the kernel shows
 /// them in the link /proc/PID/ns/KIND -> "uts:[4026531838]".
 struct NamespaceId {

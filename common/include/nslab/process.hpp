@@ -47,9 +47,26 @@ class ChildProcess {
 /// child has a copy of the parent's memory, and the parent frees its copy of the
 /// stack as soon as clone returns. @p body's return value is the child's exit
 /// status; it must not let an exception escape.
-/// @throws Error (EPERM without privilege, EINVAL for bad flag combinations,
-///         ENOSPC when a namespace limit is reached, ENOMEM).
+/// @throws Error whose context names the call with its flags,
+///         `clone(CLONE_NEWUTS|SIGCHLD)`, with a hint from explain_clone_errno()
+///         (EPERM without privilege, EINVAL for bad flag combinations, ENOSPC
+///         when a namespace limit is reached, ENOMEM).
 ChildProcess clone_process(int flags, const std::function<int()>& body);
+
+class Channel;
+
+/// @brief Child side: asks for SIGKILL when the parent dies (PR_SET_PDEATHSIG),
+/// then checks that the parent, at the other end of @p to_parent, is still there.
+///
+/// The check after arming closes a race (PITFALLS 13): a parent that died
+/// before prctl(2) sends no death signal. It has closed its end of the channel
+/// by then (a dying process closes its fds before the kernel looks at its
+/// children), so Channel::peer_gone() sees it. The caller must have closed its
+/// own copy of the parent's end first. Changing credentials (setresuid(2),
+/// setresgid(2)) clears the death signal (prctl(2)): call this again afterwards.
+/// @return false when the parent is already gone: the caller should exit.
+/// @throws Error from prctl(2).
+[[nodiscard]] bool die_with_parent(const Channel& to_parent);
 
 /// @brief Renames this process as `ps` shows it: its command line
 /// (/proc/PID/cmdline, overwritten in place, within the space the original took)

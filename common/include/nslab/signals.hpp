@@ -8,6 +8,8 @@
 #include <array>
 #include <string>
 
+#include "nslab/fd.hpp"
+
 namespace nslab {
 
 class Narrator;
@@ -21,6 +23,32 @@ sigset_t forwarded_signals_and_sigchld() noexcept;
 
 /// @brief "SIGTERM" for 15, as kill -l names it.
 std::string signal_name(int sig);
+
+/// @brief Sets every signal's action back to its default (SIG_DFL).
+///
+/// An ignored signal stays ignored across fork and execve(2) (signal(7)): a shell
+/// starts background jobs with SIGINT and SIGQUIT ignored, and a caller may
+/// ignore SIGCHLD, which makes the kernel reap children on its own so that
+/// waitpid(2) never sees them (PITFALLS 16). The runtime resets SIGCHLD first
+/// thing; the container's first process resets them all before COMMAND.
+void reset_signal_dispositions() noexcept;
+
+/// @brief A signalfd(2) for a set of blocked signals: poll(2) can wait for a
+/// signal and a file descriptor at once.
+class SignalFd {
+ public:
+  /// @brief A signalfd for @p set (which the caller has blocked), close-on-exec.
+  /// @throws Error from signalfd(2).
+  explicit SignalFd(const sigset_t& set);
+  /// @brief The fd, for poll(2).
+  [[nodiscard]] int fd() const noexcept { return fd_.get(); }
+  /// @brief Takes one pending signal without waiting: its number, or 0 if none.
+  /// @throws Error from read(2).
+  [[nodiscard]] int take() const;
+
+ private:
+  UniqueFd fd_;
+};
 
 /// @brief Blocks @p set (adding to the current mask) and returns the mask before.
 ///

@@ -132,3 +132,56 @@ DOC=lab01-uts.md
   finish_ct 5
   expect "COMMAND's TERM trap ran (exit 42)" "$DOC" -- [ "$status" -eq 42 ]
 }
+
+@test "an fd the caller left open does not reach COMMAND" {
+  # A shell's `exec 7</` (and Bats' own fd 3) is inherited by every child. The
+  # runtime closes all but 0-2 before COMMAND (close_range(2), PITFALLS 15).
+  exec 7</
+  expect "the test's fd 7 is open on the host's / (negative control)" "$DOC" -- [ "$(readlink /proc/self/fd/7)" = / ]
+  run ct -- sh -c 'for fd in 3 4 5 6 7 8 9; do [ -e /proc/self/fd/$fd ] && echo "fd $fd is open"; done; true'
+  exec 7<&-
+  assert_success
+  expect "COMMAND has no fd but 0, 1 and 2" lab04-mount.md#lab04-fds -- [ -z "$output" ]
+}
+
+@test "killing the runtime with SIGKILL at random moments leaves no process behind" {
+  # Here only the death signal (PR_SET_PDEATHSIG) ends COMMAND with its runtime:
+  # no PID namespace, no cgroup. COMMAND is exec'd directly, so it keeps it.
+  for round in $(seq 60); do
+    (exec env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" "$NSLAB_PROGRAM" -- sleep 30) 3>&- &
+    runtime=$!
+    sleep "0.00$((RANDOM % 6))"
+    kill -KILL "$runtime"
+    wait "$runtime" 2>/dev/null || true
+  done
+  expect "no container process outlives its killed runtime" lab01-uts.md#lab01-observe -- \
+    wait_for 3 test -z "$(nslab_guarded_processes)"
+}
+
+@test "closed fds 0-2 do not break the runtime, even under --verbose" {
+  run ct -v -- true 2>&-
+  expect "with stderr closed, --verbose still exits as COMMAND does" "$DOC" -- [ "$status" -eq 0 ]
+  run ct -v -- sh -c 'exit 4' 0<&- 1>&- 2>&-
+  expect "with 0, 1 and 2 closed, exit status 4" "$DOC" -- [ "$status" -eq 4 ]
+}
+
+@test "a namespace limit at 0: the error names the clone flags and the limit" {
+  # In a throw-away user namespace, whose limits are its own to lower.
+  run --separate-stderr unshare --user --map-root-user sh -c \
+    'echo 0 > /proc/sys/user/max_uts_namespaces && exec env NSLAB_GUARD="$1" "$2" -- true' sh "$NSLAB_GUARD_TOKEN" "$NSLAB_PROGRAM"
+  assert_equal "$status" 125
+  expect "the flags by name, the errno, and the limit that caused it" "$DOC#lab01-errors" -- \
+    grep -qxF '01-uts: clone(CLONE_NEWUTS|SIGCHLD): No space left on device (a namespace limit was reached, not a full disk: /proc/sys/user/max_uts_namespaces is 0)' <<< "$stderr"
+}
+
+@test "an error line echoes no control byte and stays short" {
+  run --separate-stderr ct $'--bad\nline' -- true
+  assert_equal "$status" 125
+  expect "one line, the newline shown as \\n" "$DOC" -- [ "$stderr" = '01-uts: unknown option --bad\nline (see --help)' ]
+  run --separate-stderr ct $'--x\e[31mred' -- true
+  expect "an escape sequence is shown, not sent to the terminal" "$DOC" -- [ "$stderr" = '01-uts: unknown option --x\x1b[31mred (see --help)' ]
+  run --separate-stderr ct "--$(head -c 120000 /dev/zero | tr '\0' x)" -- true
+  assert_equal "$status" 125
+  expect "a 120 kB option is cut, with its size" "$DOC" -- [ "${#stderr}" -lt 200 ]
+  expect "a 120 kB option is cut, with its size" "$DOC" -- grep -q '(120002 bytes)' <<< "$stderr"
+}

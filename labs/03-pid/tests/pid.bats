@@ -143,3 +143,54 @@ has_zombie_children() { [ -n "$(zombie_children_of "$1")" ]; }
   run -126 --separate-stderr ct --init -- "$BATS_TEST_TMPDIR/not-executable"
   assert_equal "$(wc -l <<< "$stderr")" 1
 }
+
+@test "killing the runtime with SIGKILL at random moments leaves no process behind" {
+  # PID 1 (the init) dies with the runtime (PR_SET_PDEATHSIG), and the kernel
+  # then ends every process of its PID namespace: COMMAND's children too.
+  for round in $(seq 60); do
+    (exec env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" "$NSLAB_PROGRAM" --init -- sh -c 'sleep 30 & sleep 30') 3>&- &
+    runtime=$!
+    sleep "0.00$((RANDOM % 8))"
+    kill -KILL "$runtime"
+    wait "$runtime" 2>/dev/null || true
+  done
+  expect "no container process outlives its killed runtime" "$DOC" -- wait_for 3 test -z "$(nslab_guarded_processes)"
+}
+
+@test "SIGTERM at any moment of the start ends the container within 2 seconds" {
+  # Before COMMAND runs, the runtime stops the child itself (128+15); after,
+  # it forwards SIGTERM to the init, which passes it on. Either way: quick, clean.
+  for round in $(seq 40); do
+    (exec env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" "$NSLAB_PROGRAM" --init -- sleep 30) 3>&- &
+    runtime=$!
+    sleep "0.00$((RANDOM % 8))"
+    kill -TERM "$runtime"
+    SECONDS=0
+    status=0
+    wait "$runtime" || status=$?
+    expect "the runtime ended within 2 s of SIGTERM (round $round)" "$DOC#lab03-init" -- [ "$SECONDS" -le 2 ]
+    expect "exit status 128+15 (round $round)" "$DOC#lab03-init" -- [ "$status" -eq 143 ]
+  done
+  expect "nothing is left" "$DOC" -- wait_for 3 test -z "$(nslab_guarded_processes)"
+}
+
+@test "a caller that ignores SIGCHLD does not hang the runtime" {
+  # An ignored SIGCHLD survives execve: the kernel would reap the container
+  # unseen, and the runtime would wait forever (PITFALLS 16).
+  run timeout 5 perl -e '$SIG{CHLD} = "IGNORE"; exec @ARGV or die' env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" "$NSLAB_PROGRAM" -- sh -c 'exit 6'
+  expect "exit status 6, not a hang (124) or an error" "$DOC" -- [ "$status" -eq 6 ]
+  run timeout 5 perl -e '$SIG{CHLD} = "IGNORE"; exec @ARGV or die' env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" "$NSLAB_PROGRAM" --init -- true
+  expect "under --init too" "$DOC#lab03-init" -- [ "$status" -eq 0 ]
+}
+
+@test "--init: SIGINT reaches the whole container, as Ctrl-C reaches a foreground job" {
+  # sh waits for its foreground command before acting on SIGINT: SIGINT to
+  # PID 2 alone would let `sleep` finish and `echo after` run.
+  start_ct --init -- sh -c "touch '$BATS_TEST_TMPDIR/ready'; sleep 30; echo after"
+  wait_for 5 test -e "$BATS_TEST_TMPDIR/ready"
+  sleep 0.1
+  kill -INT "$CT_PID"
+  finish_ct 2
+  expect "sh and its sleep both got SIGINT: 128+2" "$DOC#lab03-init" -- [ "$status" -eq 130 ]
+  expect "the command after sleep never ran" "$DOC#lab03-init" -- [ -z "$output" ]
+}

@@ -102,3 +102,12 @@ DOC=lab04-mount.md
   expect "a new proc" "$DOC#lab04-proc" -- grep -q 'mounted a new proc on /proc' <<< "$stderr"
   expect "the mnt identity changes" "$DOC" -- grep -qE 'mnt:\[[0-9]+\] \(host\) -> mnt:\[[0-9]+\] \(container\)  new' <<< "$stderr"
 }
+
+@test "without --rootfs, COMMAND keeps the caller's environment, with --env on top" {
+  export NSLAB_CALLER_VAR=kept
+  run ct --env NSLAB_ADDED=yes -- env
+  unset NSLAB_CALLER_VAR
+  assert_success
+  expect "the caller's variable is there" "$DOC#lab04-env" -- grep -qx 'NSLAB_CALLER_VAR=kept' <<< "$output"
+  expect "and the one --env added" "$DOC#lab04-env" -- grep -qx 'NSLAB_ADDED=yes' <<< "$output"
+}

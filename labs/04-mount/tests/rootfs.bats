@@ -101,3 +101,67 @@ lab_setup() {
   expect "PID 1's command line is nslab-init" lab03-pid.md#lab03-init -- grep -q '^nslab-init' <<< "$output"
   expect "the host path of the rootfs does not leak into the container" "$DOC" -- [ -z "$(grep -F "$ROOTFS" <<< "$output")" ]
 }
+
+@test "an fd the caller left open on / does not undo pivot_root" {
+  # With fd 7 on the host's /, /proc/self/fd/7/etc would be the host's /etc
+  # from inside any root filesystem (PITFALLS 15).
+  exec 7</
+  expect "the test's fd 7 reads the host's os-release (negative control)" "$DOC" -- test -r /proc/self/fd/7/etc/os-release
+  run --separate-stderr ct --rootfs "$ROOTFS" -- sh -c 'cat /etc/issue; cat /proc/self/fd/7/etc/os-release'
+  exec 7<&-
+  expect "the container ran in its root filesystem (positive control)" "$DOC#lab04-pivot" -- grep -q '^nslab root filesystem' <<< "$output"
+  expect "the host's /etc is out of reach: fd 7 was closed before COMMAND" "$DOC#lab04-fds" -- [ "$status" -ne 0 ]
+  expect "nothing of the host's os-release was printed" "$DOC#lab04-fds" -- [ "$(wc -l <<< "$output")" -eq 1 ]
+}
+
+@test "under --init, PID 1 holds no fd but 0, 1 and 2" {
+  exec 7</
+  run ct --rootfs "$ROOTFS" --init -- ls /proc/1/fd
+  exec 7<&-
+  assert_success
+  expect "the init keeps neither the caller's fd 7 nor the runtime's channel" "$DOC#lab04-fds" -- [ "$(echo $output)" = "0 1 2" ]
+}
+
+@test "with --rootfs, COMMAND starts with a small clean environment" {
+  run env -i TERM=xterm-test SECRET_TOKEN=s3cr3t HOME=/home/someone PATH="$PATH" \
+    NSLAB_GUARD="$NSLAB_GUARD_TOKEN" "$NSLAB_PROGRAM" --env "NSLAB_GUARD=$NSLAB_GUARD_TOKEN" --rootfs "$ROOTFS" -- env
+  assert_success
+  expect "PATH, HOME and TERM only, none of the host's other variables" "$DOC#lab04-env" -- \
+    [ "$(grep -v '^NSLAB_GUARD=' <<< "$output" | sort | xargs echo)" = "HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin TERM=xterm-test" ]
+}
+
+@test "--env adds to the clean environment and overrides it" {
+  run ct --rootfs "$ROOTFS" --env GREETING=hello --env HOME=/tmp --env 'EMPTY=' -- env
+  assert_success
+  expect "GREETING=hello is set" "$DOC#lab04-env" -- grep -qx 'GREETING=hello' <<< "$output"
+  expect "HOME is overridden, once" "$DOC#lab04-env" -- [ "$(grep '^HOME=' <<< "$output")" = HOME=/tmp ]
+  expect "an empty value is a value" "$DOC#lab04-env" -- grep -qx 'EMPTY=' <<< "$output"
+  run --separate-stderr ct --rootfs "$ROOTFS" --env NOEQUALS -- true
+  assert_equal "$status" 125
+  assert_equal "$stderr" '04-mount: --env: expected NAME=VALUE (NAME: letters, digits, _), got "NOEQUALS"'
+}
+
+@test "a mount point that is a symlink is resolved inside the root filesystem" {
+  # tmp -> /etc: followed on the host's side, the tmpfs would land on the host's
+  # /etc (in our namespace) and /tmp writes would go to the rootfs's etc/ on
+  # disk. Resolved inside the root, /tmp is a tmpfs over the rootfs's own etc/.
+  hostile=$BATS_TEST_TMPDIR/hostile
+  cp -a "$ROOTFS" "$hostile"
+  rmdir "$hostile/tmp"
+  ln -s /etc "$hostile/tmp"
+  run ct --rootfs "$hostile" -- sh -c 'echo x > /tmp/nslab-probe && findmnt -n -o FSTYPE /etc 2>/dev/null || grep " /etc " /proc/mounts'
+  assert_success
+  expect "the tmpfs is on the rootfs's /etc, inside" "$DOC#lab04-symlinks" -- grep -q tmpfs <<< "$output"
+  expect "the write did not reach the rootfs on disk" "$DOC#lab04-symlinks" -- [ ! -e "$hostile/etc/nslab-probe" ]
+  expect "nor the host's /etc" "$DOC#lab04-symlinks" -- [ ! -e /etc/nslab-probe ]
+}
+
+@test "a mount point that leads back to the root is refused, before anything is mounted" {
+  hostile=$BATS_TEST_TMPDIR/hostile
+  cp -a "$ROOTFS" "$hostile"
+  rm -rf "$hostile/dev"
+  ln -s / "$hostile/dev"
+  run --separate-stderr ct --rootfs "$hostile" -- true
+  assert_equal "$status" 125
+  assert_equal "$stderr" "04-mount: --rootfs $hostile: dev leads back to the root itself, which cannot be a mount point"
+}
