@@ -94,6 +94,11 @@ foreach(forgotten IN ITEMS UTS MNT)
                         RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/tests)
 endforeach()
 
+# An attacker's helper for lab 04's tests: swaps two names as fast as it can.
+add_executable(swap_dirs common/tests/programs/swap_dirs.cpp)
+target_link_libraries(swap_dirs PRIVATE nslab_flags)
+set_target_properties(swap_dirs PROPERTIES OUTPUT_NAME swap-dirs RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/tests)
+
 # nslab_add_bats(FILE LABEL): every @test of FILE becomes its own CTest test.
 function(nslab_add_bats file label)
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${file})

@@ -2,7 +2,8 @@
 # The one test command: installs what is missing, builds, and runs every test —
 # unit tests, the labs' Bats tests on the solutions, the starters (they must fail
 # safely, and match what scripts/make-starters.sh makes), the tutorials (English
-# and Chinese, zero Doxygen warnings) and the mutant check.
+# and Chinese: zero Doxygen warnings, one structure, pasted output that matches
+# a fresh run) and the mutant check.
 # Ends with one line: "N passed, N failed, N skipped".
 #
 #   scripts/test.sh
@@ -72,6 +73,12 @@ fi
 step "docs: the English and Chinese tutorials build with zero Doxygen warnings"
 cmake --build build --target docs 2>&1 | tail -n 20
 count "the tutorials do not build without warnings (cmake --build build --target docs)" "${PIPESTATUS[0]}"
+
+step "docs: English and Chinese pages keep one structure; pasted output matches a fresh run"
+bash scripts/check-docs.sh
+count "the English and Chinese pages drifted apart (scripts/check-docs.sh)" $?
+bash scripts/check-doc-output.sh
+count "output pasted in the tutorials no longer matches a run (scripts/check-doc-output.sh --update)" $?
 
 step "starters: labs/ is what scripts/make-starters.sh makes from solutions/"
 bash scripts/make-starters.sh --check

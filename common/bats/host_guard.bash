@@ -30,6 +30,11 @@ nslab_guarded_processes() {
   grep -lzxF "NSLAB_GUARD=$NSLAB_GUARD_TOKEN" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
 }
 
+# True when no process of this file's containers is left (for wait_for).
+nslab_no_guarded_processes() {
+  [ -z "$(nslab_guarded_processes)" ]
+}
+
 nslab_guard_begin() {
   export NSLAB_GUARD_TOKEN="nslab-$$-$RANDOM$RANDOM"
   nslab_host_state > "$BATS_FILE_TMPDIR/host.before"

@@ -7,7 +7,8 @@
 
 #include <cerrno>
 #include <climits>
-#include <cstdlib>
+#include <charconv>
+#include <string_view>
 #include <vector>
 
 #include "nslab/error.hpp"
@@ -33,8 +34,9 @@ std::vector<int> open_fds() {
   const int own = ::dirfd(dir);
   while (const dirent* entry = ::readdir(dir)) {
     if (entry->d_name[0] == '.') continue;
-    const int fd = std::atoi(entry->d_name);
-    if (fd != own) fds.push_back(fd);
+    int fd = -1;
+    const std::string_view name(entry->d_name);
+    if (std::from_chars(name.data(), name.data() + name.size(), fd).ec == std::errc() && fd != own) fds.push_back(fd);
   }
   ::closedir(dir);
   return fds;

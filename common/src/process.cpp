@@ -17,6 +17,10 @@
 #include <string>
 #include <vector>
 
+#ifdef NSLAB_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #include "nslab/channel.hpp"
 #include "nslab/error.hpp"
 #include "nslab/namespaces.hpp"
@@ -28,10 +32,18 @@ constexpr std::size_t kStackSize = std::size_t{1024} * 1024;  // a multiple of 1
 
 struct CloneCall {
   const std::function<int()>* body;
+  void* stack;  // the lowest address of the child's stack
 };
 
 int clone_entry(void* arg) {
   const auto* call = static_cast<CloneCall*>(arg);
+#ifdef NSLAB_ASAN
+  // AddressSanitizer still takes the parent's stack for ours and reports the
+  // first exception or _exit here as a stack error: tell it, as for a fiber
+  // whose old stack is gone, which stack we run on.
+  __sanitizer_start_switch_fiber(nullptr, call->stack, kStackSize);
+  __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);
+#endif
   return (*call->body)();
 }
 
@@ -98,7 +110,7 @@ ChildProcess clone_process(int flags, const std::function<int()>& body) {
   // takes the highest address. It must be 16-byte aligned (the x86-64 ABI); mmap
   // returns page-aligned memory and kStackSize is a multiple of 16, so it is.
   void* top = static_cast<char*>(stack) + kStackSize;
-  CloneCall call{&body};
+  CloneCall call{&body, stack};
   const pid_t pid = ::clone(clone_entry, top, flags | SIGCHLD, &call);
   const int saved = errno;
   ::munmap(stack, kStackSize);  // the child has its own copy (no CLONE_VM)
@@ -128,6 +140,29 @@ void set_process_title(const std::string& title) noexcept {
   // Zeroed first, so the title is terminated wherever it is cut.
   std::memset(args, 0, length);
   title.copy(args, std::min(title.size(), length - 1));
+}
+
+void erase_environment_block() noexcept {
+  try {
+    std::ifstream stat("/proc/self/stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto close = line.rfind(')');  // the name may hold spaces and parentheses
+    if (close == std::string::npos) return;
+    // After the name come the fields from 3 (state) on; env_start and env_end are 50 and 51.
+    std::istringstream fields(line.substr(close + 2));
+    std::string field;
+    std::uintptr_t env_start = 0;
+    std::uintptr_t env_end = 0;
+    for (int number = 3; number <= 51 && fields >> field; ++number) {
+      if (number == 50) env_start = std::stoull(field);
+      if (number == 51) env_end = std::stoull(field);
+    }
+    if (env_start == 0 || env_end <= env_start) return;
+    std::memset(reinterpret_cast<void*>(env_start), 0, env_end - env_start);
+  } catch (...) {
+    // Nothing to blank that we could find.
+  }
 }
 
 bool has_effective_capability(int cap) {

@@ -3,6 +3,7 @@
 #include <linux/capability.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,7 +40,16 @@ void report(const std::string& program, const std::string& message) {
 
 // The last step of the child: become COMMAND. Only returns by _exit().
 [[noreturn]] void exec_command(Context& ctx) {
-  ::sigprocmask(SIG_SETMASK, &ctx.exec_mask, nullptr);
+  ctx.narrator.say("execvp(" + quoted(ctx.command.front()) + "), getpid() = " + std::to_string(::getpid()));
+  // COMMAND starts with every signal at its default action, whatever the
+  // runtime inherited (PITFALLS 16) — SIGPIPE included, which the runtime and
+  // this child ignore so that a narration line to a closed pipe cannot kill
+  // them — and with no signal blocked, whatever the caller blocked: the
+  // signals the runtime forwards must reach it.
+  reset_signal_dispositions();
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
   std::vector<char*> argv;
   argv.reserve(ctx.command.size() + 1);
   for (std::string& word : ctx.command) argv.push_back(word.data());
@@ -51,7 +61,6 @@ void report(const std::string& program, const std::string& message) {
     envp.push_back(nullptr);
     environ = envp.data();
   }
-  ctx.narrator.say("execvp(" + quoted(ctx.command.front()) + "), getpid() = " + std::to_string(::getpid()));
   try {
     ctx.channel->send(MessageKind::exec);
   } catch (...) {
@@ -97,9 +106,6 @@ int child_main(Context& ctx, const Modules& modules, Channel& channel) noexcept 
     // If the runtime dies, the container dies with it — checked after arming,
     // for a runtime that died before (PITFALLS 13).
     if (!die_with_parent(channel)) return kExitRuntimeFailed;
-    // COMMAND starts with every signal at its default action, whatever the
-    // runtime inherited (PITFALLS 16).
-    reset_signal_dispositions();
     check_isolation(ctx, modules, false);
     if (ctx.narrator.enabled()) {
       std::string kinds;
@@ -194,7 +200,8 @@ class Pipeline {
     if (!lab_.epilog.empty()) parser.add_epilog(lab_.epilog);
     const cli::ParseResult parsed = parser.parse(args);
     if (parsed.help) {
-      std::cout << parser.usage();
+      std::cout << parser.usage() << std::flush;
+      if (!std::cout) throw Error(errno, "--help: writing the usage to stdout");
       return false;
     }
     ctx_.command = parsed.command;
@@ -227,7 +234,7 @@ class Pipeline {
   int run() {
     // Signals are held back from here on: forwarded to COMMAND once it runs,
     // or ending the start-up cleanly before that (design-signals).
-    ctx_.exec_mask = block_signals(forwarded_signals_and_sigchld());
+    (void)block_signals(forwarded_signals_and_sigchld());
     const SignalFd signals(forwarded_signals_and_sigchld());
     become_subreaper();
     record_runtime_namespaces();
@@ -337,6 +344,10 @@ class Pipeline {
     }
     if (message.kind == MessageKind::end_of_file) {
       const int status = child.wait();
+      // A forwarded signal sent straight to the child too (Ctrl-C reaches the
+      // terminal's whole foreground group) ends the start as it ends the runtime.
+      const sigset_t forwarded = forwarded_signals_and_sigchld();
+      if (WIFSIGNALED(status) && sigismember(&forwarded, WTERMSIG(status)) == 1) return stopped_by(WTERMSIG(status));
       throw Error(0, "the container's first process " + describe_wait_status(status) + " " + when);
     }
     throw Error(EPROTO, std::string("the container's first process sent ") + message_name(message.kind) + " " + when);
@@ -380,6 +391,9 @@ int run_container(const Lab& lab, std::initializer_list<Module*> modules, int ar
     (void)::signal(SIGCHLD, SIG_DFL);
     Pipeline pipeline(lab, Modules(modules));
     if (!pipeline.parse_command_line(std::vector<std::string>(argv + 1, argv + argc))) return 0;
+    // From here on a closed pipe on stderr makes a write fail, instead of
+    // killing the runtime before it can clean up (the child resets it).
+    (void)::signal(SIGPIPE, SIG_IGN);
     pipeline.plan();
     pipeline.prepare();
     pipeline.check_privilege();

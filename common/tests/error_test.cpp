@@ -140,6 +140,14 @@ TEST(Printable, NeverCutsInsideAUtf8Character) {
   EXPECT_EQ(printable(value, 4), "ab\u00e9... (8 bytes)");
 }
 
+TEST(Printable, EscapesC1ControlsAndBytesThatAreNotUtf8) {
+  EXPECT_EQ(printable("a\xc2\x9b" "2J"), "a\\xc2\\x9b2J") << "U+009B is CSI: a terminal would act on it";
+  EXPECT_EQ(printable("a\xff" "b"), "a\\xffb");
+  EXPECT_EQ(printable("\xc3"), "\\xc3") << "a sequence cut short";
+  EXPECT_EQ(printable("\xe0\x80\xaf"), "\\xe0\\x80\\xaf") << "an overlong form";
+  EXPECT_EQ(printable("\xf0\x9f\x93\xa6"), "\xf0\x9f\x93\xa6") << "four bytes, valid";
+}
+
 TEST(Quoted, AddsQuotesAndEscapesQuotesAndBackslashes) {
   EXPECT_EQ(quoted("ls"), "\"ls\"");
   EXPECT_EQ(quoted("say \"hi\"\\n"), "\"say \\\"hi\\\"\\\\n\"");

@@ -155,8 +155,8 @@ using testing::run_forked;
 
 TEST(CloseFdsExcept, ClosesEveryFdAboveTwoButTheOneKept) {
   EXPECT_TRUE(Passed(run_forked([]() -> std::string {
-    std::vector<int> fds;
-    for (int i = 0; i < 5; ++i) fds.push_back(::open("/", O_RDONLY));  // no O_CLOEXEC: as a caller's would be
+    std::vector<int> fds(5);
+    for (int& fd : fds) fd = ::open("/", O_RDONLY);  // no O_CLOEXEC: as a caller's would be
     const int high = ::fcntl(fds[0], F_DUPFD, 200);
     const int keep = fds[2];
     close_fds_except(keep);

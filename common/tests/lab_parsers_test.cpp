@@ -175,12 +175,12 @@ TEST_F(CheckRootfs, CompleteRootfsReturnsItsRealPath) {
   const std::string dir = make_dir("root", {"proc", "dev", "tmp"});
   const std::string expected = real_path(dir);
   ASSERT_FALSE(expected.empty());
-  EXPECT_EQ(check_rootfs(dir), expected);
-  EXPECT_EQ(check_rootfs(dir + "/"), expected);
-  EXPECT_EQ(check_rootfs(dir + "/proc/.."), expected) << "resolved: no .. left";
+  EXPECT_EQ(check_rootfs(dir).path, expected);
+  EXPECT_EQ(check_rootfs(dir + "/").path, expected);
+  EXPECT_EQ(check_rootfs(dir + "/proc/..").path, expected) << "resolved: no .. left";
   const std::string link = base + "/link";
   ASSERT_EQ(::symlink(dir.c_str(), link.c_str()), 0);
-  EXPECT_EQ(check_rootfs(link), expected) << "a symlink resolves to its target";
+  EXPECT_EQ(check_rootfs(link).path, expected) << "a symlink resolves to its target";
 }
 
 TEST_F(CheckRootfs, AMountPointLinkIsResolvedInsideTheRootNotOnTheHost) {
@@ -193,7 +193,7 @@ TEST_F(CheckRootfs, AMountPointLinkIsResolvedInsideTheRootNotOnTheHost) {
   EXPECT_NE(std::string(e->what()).find("no directory tmp/"), std::string::npos) << e->what();
   // With DIR/etc present, the same link is fine: it stays inside.
   ASSERT_EQ(::mkdir((dir + "/etc").c_str(), 0755), 0);
-  EXPECT_EQ(check_rootfs(dir), real_path(dir));
+  EXPECT_EQ(check_rootfs(dir).path, real_path(dir));
 }
 
 TEST_F(CheckRootfs, AMountPointThatLeadsBackToTheRootIsRefused) {
@@ -209,6 +209,44 @@ TEST_F(CheckRootfs, ControlBytesInDirAreEscapedInTheError) {
   const auto e = error_from([&dir] { (void)check_rootfs(dir); });
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(std::string(e->what()).find('\n'), std::string::npos) << "one error, one line";
+}
+
+TEST_F(CheckRootfs, RecordsTheIdentityOfTheDirectory) {
+  const std::string dir = make_dir("identity", {"proc", "dev", "tmp"});
+  struct stat info {};
+  ASSERT_EQ(::stat(dir.c_str(), &info), 0);
+  const RootFs rootfs = check_rootfs(dir);
+  EXPECT_EQ(rootfs.dev, info.st_dev);
+  EXPECT_EQ(rootfs.ino, info.st_ino) << "the child checks it pivots into this very directory";
+}
+
+TEST_F(CheckRootfs, MountPointsThatShareADirectoryAreRefused) {
+  const std::string dir = make_dir("dev-is-tmp", {"proc", "tmp"});
+  ASSERT_EQ(::symlink("tmp", (dir + "/dev").c_str()), 0);
+  const auto e = error_from([&dir] { (void)check_rootfs(dir); });
+  ASSERT_TRUE(e.has_value()) << "dev -> tmp: /dev would be hidden under /tmp";
+  EXPECT_NE(std::string(e->what()).find("dev and tmp lead to the same directory"), std::string::npos) << e->what();
+}
+
+TEST(RefuseDirectoriesOnStandardFds, ADirectoryOnStdinIsRefused) {
+  EXPECT_TRUE(testing::Passed(testing::run_forked([]() -> std::string {
+    const int fd = ::open("/", O_RDONLY | O_DIRECTORY);
+    ::dup2(fd, STDIN_FILENO);
+    const auto e = error_from([] { refuse_directories_on_standard_fds("/r"); });
+    if (!e) return "stdin on / was accepted: /proc/self/fd/0/.. is the host's tree";
+    return std::string(e->what()).find("fd 0 is open on a directory") != std::string::npos ? "" : e->what();
+  })));
+}
+
+TEST(CheckHostname, ControlBytesAndBrokenUtf8AreRefused) {
+  for (const std::string& bad : {std::string("box\nred"), std::string("\x1b[31mred"), std::string("a\xff"),
+                                std::string("a\xc2\x9b")}) {
+    const auto e = error_from([&bad] { check_hostname(bad); });
+    ASSERT_TRUE(e.has_value()) << printable(bad);
+    EXPECT_EQ(std::string(e->what()).find('\n'), std::string::npos) << "the error itself is one line";
+  }
+  EXPECT_NO_THROW(check_hostname("box-01.example"));
+  EXPECT_NO_THROW(check_hostname("容器")) << "UTF-8 is fine";
 }
 
 // ---- --env (lab 04) -------------------------------------------------------

@@ -268,15 +268,18 @@ TEST(DieWithParent, SeesAParentThatDiedBeforeItWasArmed) {
   // A middle process forks a child, then dies before the child arms its death
   // signal: no signal will ever come, and die_with_parent must say so.
   EXPECT_TRUE(Passed(run_forked([]() -> std::string {
-    auto pair = Channel::create_pair();
     std::array<int, 2> report{};
     if (::pipe2(report.data(), O_CLOEXEC) == -1) return "pipe2";
     const pid_t middle = ::fork();
     if (middle == 0) {
+      // The pair is made here, so that the middle process holds the only copy
+      // of "the parent's end" once the child has closed its own.
+      auto pair = Channel::create_pair();
+      const pid_t self = ::getpid();
       const pid_t child = ::fork();
       if (child == 0) {
         pair.first.close();
-        while (::getppid() == middle) ::usleep(1000);  // until the middle process is gone
+        while (::getppid() == self) ::usleep(1000);  // until the middle process is gone
         const char verdict = die_with_parent(pair.second) ? 'L' : 'G';
         (void)::write(report[1], &verdict, 1);
         ::_exit(0);
@@ -284,7 +287,6 @@ TEST(DieWithParent, SeesAParentThatDiedBeforeItWasArmed) {
       ::_exit(0);  // dies at once, holding the parent's end until then
     }
     ::close(report[1]);
-    pair.first.close();
     ::waitpid(middle, nullptr, 0);
     char verdict = 0;
     if (::read(report[0], &verdict, 1) != 1) return "the child said nothing";

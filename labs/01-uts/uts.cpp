@@ -28,6 +28,11 @@ std::string current_hostname() {
 
 void check_hostname(std::string_view name) {
   if (name.empty()) throw UsageError("--hostname: the name is empty");
+  // The kernel takes any bytes, but a newline or an escape sequence in a
+  // hostname would be printed raw by every program that shows it.
+  if (printable(name, HOST_NAME_MAX + 1) != name) {
+    throw UsageError("--hostname: the name holds a control byte or is not UTF-8: " + quoted(name));
+  }
   // sethostname(2) fails with EINVAL beyond HOST_NAME_MAX; say so before cloning.
   if (name.size() > HOST_NAME_MAX) {
     throw UsageError("--hostname: the name is " + std::to_string(name.size()) +

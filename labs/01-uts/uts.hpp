@@ -22,8 +22,10 @@ class UtsNamespace : public Module {
   std::optional<std::string> hostname_;
 };
 
-/// @brief Checks a hostname as sethostname(2) will: not empty, at most
-/// HOST_NAME_MAX (64) bytes. @throws UsageError naming the limit.
+/// @brief Checks a hostname as sethostname(2) will — not empty, at most
+/// HOST_NAME_MAX (64) bytes — and refuses control bytes and bytes that are not
+/// UTF-8, which every program showing the name would print raw.
+/// @throws UsageError naming the limit.
 void check_hostname(std::string_view name);
 
 }  // namespace nslab

@@ -83,6 +83,9 @@ std::optional<int> PidNamespace::run_command(Context& ctx, const ExecCommand& ex
 int run_init(Context& ctx, const ExecCommand& exec) {
   ctx.narrator.set_side("init");
   set_process_title("nslab-init");  // how `ps` shows PID 1, not the runtime's arguments
+  // With a clean environment for COMMAND (lab 04's --rootfs), /proc/1/environ
+  // must not show the caller's: the init is a fork of the runtime.
+  if (ctx.environment) erase_environment_block();
 
   // TODO(lab 03): implement the init: fork COMMAND as PID 2, forward signals to it, reap every child, return COMMAND's status.
   // Read docs/{en,zh}/lab03-pid.md#lab03-init, then replace the line below with your code.

@@ -110,53 +110,97 @@ void mount_tmp(const Context& ctx, int root_fd, const std::string& rootfs) {
   ctx.narrator.say("mounted a tmpfs on " + rootfs + "/tmp");
 }
 
+// Opens PATH, which must be the very directory prepare() checked: between the
+// check and now, whoever can write to its parent could have swapped it for a
+// link to the host's "/", so the path alone proves nothing; its identity does.
+UniqueFd open_checked_rootfs(const std::string& path, const RootFs& rootfs) {
+  UniqueFd fd(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) throw_errno("open(" + quoted(rootfs.path) + ")");
+  struct stat info {};
+  check(::fstat(fd.get(), &info), "fstat " + printable(rootfs.path));
+  if (info.st_dev != rootfs.dev || info.st_ino != rootfs.ino) {
+    throw Error(0, "--rootfs " + printable(rootfs.path) + ": the directory was replaced after it was checked");
+  }
+  return fd;
+}
+
 //! [mount-pivot]
 // pivot_root(2), the pivot_root(".", ".") way: no directory for the old root is
 // needed. After it, the old root is stacked on top of the new one, at "/" — we
 // detach it, and the host's tree is gone from this namespace.
-void pivot_into(const Context& ctx, const std::string& rootfs) {
+void pivot_into(const Context& ctx, const RootFs& rootfs) {
+  const std::string& dir = rootfs.path;
   // >>> lab 04: pivot_root into the root filesystem and detach the old root | docs/{en,zh}/lab04-mount.md#lab04-pivot
-  // pivot_root needs the new root to be a mount point: bind it onto itself.
-  mount_checked(rootfs.c_str(), rootfs, nullptr, MS_BIND | MS_REC, nullptr);
-  check(::chdir(rootfs.c_str()), "chdir(" + quoted(rootfs) + ")");
-  const UniqueFd root(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));  // the bind mount just made
-  if (!root) throw_errno("open(" + quoted(rootfs) + ")");
-  mount_minimal_dev(ctx, root.get(), rootfs);
-  mount_tmp(ctx, root.get(), rootfs);
-  check(::syscall(SYS_pivot_root, ".", "."), "pivot_root(\".\", \".\") into " + printable(rootfs));
+  // pivot_root needs the new root to be a mount point: bind it onto itself,
+  // through an fd on the directory prepare() checked.
+  const UniqueFd checked = open_checked_rootfs(dir, rootfs);
+  mount_checked(fd_path(checked.get()).c_str(), fd_path(checked.get()), nullptr, MS_BIND | MS_REC, nullptr, dir);
+  check(::chdir(dir.c_str()), "chdir(" + quoted(dir) + ")");
+  const UniqueFd root = open_checked_rootfs(".", rootfs);  // the bind mount just made
+  mount_minimal_dev(ctx, root.get(), dir);
+  mount_tmp(ctx, root.get(), dir);
+  check(::syscall(SYS_pivot_root, ".", "."), "pivot_root(\".\", \".\") into " + printable(dir));
   // The old root must not pass the unmount on to any peer: make it a slave
   // first (all our mounts are private already; this keeps it so if that changes).
   mount_checked(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr);
   check(::umount2(".", MNT_DETACH), "umount2(\".\", MNT_DETACH) (the old root)");
   check(::chdir("/"), "chdir(\"/\")");
   // <<< lab 04
-  ctx.narrator.say("pivot_root(\".\", \".\") into " + rootfs + ", old root detached: the host's tree is out of reach");
+  ctx.narrator.say("pivot_root(\".\", \".\") into " + dir + ", old root detached: the host's tree is out of reach");
 }
 //! [mount-pivot]
 
 }  // namespace
 
-std::string check_rootfs(const std::string& dir) {
+RootFs check_rootfs(const std::string& dir) {
   const std::string shown = "--rootfs " + printable(dir);
   std::array<char, PATH_MAX> resolved{};
   if (::realpath(dir.c_str(), resolved.data()) == nullptr) throw_errno(shown);
-  std::string root = resolved.data();
-  struct stat info {};
-  check(::stat(root.c_str(), &info), shown);
-  if (!S_ISDIR(info.st_mode)) throw Error(ENOTDIR, shown);
-  if (root == "/") throw Error(EINVAL, shown + ": the host's own root cannot be a container's");
-  const UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  RootFs rootfs{resolved.data()};
+  const UniqueFd root_fd(::open(rootfs.path.c_str(), O_PATH | O_CLOEXEC));
   if (!root_fd) throw_errno(shown);
+  struct stat info {};
+  struct stat host_root {};
+  check(::fstat(root_fd.get(), &info), shown);
+  if (!S_ISDIR(info.st_mode)) throw Error(ENOTDIR, shown);
+  check(::stat("/", &host_root), "stat(\"/\")");
+  // By identity, not by name: a bind mount of "/" elsewhere is the host's root too.
+  if (info.st_dev == host_root.st_dev && info.st_ino == host_root.st_ino) {
+    throw Error(EINVAL, shown + ": the host's own root cannot be a container's");
+  }
+  rootfs.dev = info.st_dev;
+  rootfs.ino = info.st_ino;
+  // Each mount point a directory of its own: with `dev -> tmp`, /dev would
+  // be mounted and then hidden under /tmp, and /dev/null would be a file.
+  std::vector<std::pair<const char*, struct stat>> seen;
   for (const char* mount_point : {"proc", "dev", "tmp"}) {
+    struct stat point {};
     try {
-      (void)open_mount_point(root_fd.get(), root, mount_point);
+      check(::fstat(open_mount_point(root_fd.get(), rootfs.path, mount_point).get(), &point), shown);
     } catch (const Error& e) {
       if (e.errnum() != ENOENT && e.errnum() != ENOTDIR) throw;
       throw Error(0, shown + ": no directory " + mount_point +
                          "/ to mount on (scripts/make-rootfs.sh DIR makes a complete one)");
     }
+    for (const auto& [other, other_point] : seen) {
+      if (other_point.st_dev == point.st_dev && other_point.st_ino == point.st_ino) {
+        throw Error(0, shown + ": " + other + " and " + mount_point + " lead to the same directory");
+      }
+    }
+    seen.emplace_back(mount_point, point);
   }
-  return root;
+  return rootfs;
+}
+
+void refuse_directories_on_standard_fds(const std::string& rootfs) {
+  for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; ++fd) {
+    struct stat info {};
+    if (::fstat(fd, &info) == 0 && S_ISDIR(info.st_mode)) {
+      throw Error(0, "--rootfs " + printable(rootfs) + ": fd " + std::to_string(fd) +
+                         " is open on a directory of the host, which would lead back out of the root filesystem "
+                         "(/proc/self/fd/" + std::to_string(fd) + "/..): give it a file, a pipe or a terminal");
+    }
+  }
 }
 
 void check_env_assignment(std::string_view assignment) {
@@ -174,7 +218,7 @@ void MountNamespace::add_options(cli::Parser& parser) {
   parser.add_value("rootfs", "DIR",
                    "pivot_root into DIR, with its own /proc, a minimal /dev and a tmpfs /tmp; COMMAND "
                    "starts with a clean environment (PATH, HOME, TERM)",
-                   [this](std::string_view value) { rootfs_ = std::string(value); });
+                   [this](std::string_view value) { rootfs_arg_ = std::string(value); });
   parser.add_value("env", "NAME=VALUE", "set a variable in COMMAND's environment (repeatable)",
                    [this](std::string_view value) {
                      check_env_assignment(value);
@@ -188,9 +232,12 @@ void MountNamespace::add_options(cli::Parser& parser) {
 // tokens) and mean nothing inside (PITFALLS 19). --env adds to it. Without
 // --rootfs, COMMAND keeps the caller's environment, with --env on top.
 void MountNamespace::prepare(Context& ctx) {
-  if (rootfs_) {
-    rootfs_ = check_rootfs(*rootfs_);  // before clone: a bad DIR costs nothing
-    ctx.narrator.say("root filesystem: " + *rootfs_);
+  if (rootfs_arg_) {
+    rootfs_ = check_rootfs(*rootfs_arg_);  // before clone: a bad DIR costs nothing
+    // fds 0-2 are COMMAND's, so they stay open: one on a host directory would
+    // lead out of the root filesystem as fd 7 would (PITFALLS 15).
+    refuse_directories_on_standard_fds(rootfs_->path);
+    ctx.narrator.say("root filesystem: " + rootfs_->path);
   }
   if (!rootfs_ && env_.empty()) return;  // the caller's environment, as it is
   std::vector<std::string> env;

@@ -59,8 +59,9 @@ class Todo : public Error {
 };
 
 /// @brief @p text made safe for a one-line message: control bytes (a newline, an
-/// escape sequence) are written as `\n`, `\t`, `\xNN`, and a text longer than
-/// @p max bytes is cut, with the size it had: `aaaa... (131072 bytes)`.
+/// escape sequence, a C1 control such as U+009B) and bytes that are not UTF-8
+/// are written as `\n`, `\t`, `\xNN`, and a text longer than @p max bytes is
+/// cut, with the size it had: `aaaa... (131072 bytes)`.
 std::string printable(std::string_view text, std::size_t max = 80);
 
 /// @brief printable(@p text, @p max) between double quotes (a quote or a backslash

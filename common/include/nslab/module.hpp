@@ -3,7 +3,6 @@
 /// the contract between a module and the pipeline that runs it.
 #pragma once
 
-#include <signal.h>
 #include <sys/types.h>
 
 #include <functional>
@@ -31,7 +30,6 @@ struct Context {
   int unshare_flags = 0;  ///< every module's unshare_flags(), combined: created after GO
   pid_t child = -1;       ///< parent side: the container's first process, as the host sees it
   Channel* channel = nullptr;  ///< child side: its end of the parent/child channel
-  sigset_t exec_mask{};        ///< child side: the signal mask COMMAND must start with
   /// The runtime's own namespaces, read before clone, of every kind a module
   /// isolates: what the safety net compares the child's with.
   std::vector<NamespaceId> runtime_namespaces;

@@ -75,6 +75,15 @@ class Channel;
 /// the runtime's arguments, such as a host path given to --rootfs.
 void set_process_title(const std::string& title) noexcept;
 
+/// @brief Blanks this process's original environment block, the memory
+/// /proc/PID/environ shows (proc(5): env_start to env_end of /proc/PID/stat).
+///
+/// For lab 03's init with a root filesystem: COMMAND starts with a clean
+/// environment, but the init, a fork of the runtime, still holds the caller's
+/// block, readable by the container as /proc/1/environ (PITFALLS 19). `environ`
+/// must not be used afterwards: its strings are now empty.
+void erase_environment_block() noexcept;
+
 /// @brief True when this process has capability @p cap in its effective set
 /// (read from CapEff in /proc/self/status).
 bool has_effective_capability(int cap);

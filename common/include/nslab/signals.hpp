@@ -14,9 +14,18 @@ namespace nslab {
 
 class Narrator;
 
-/// @brief The signals a runtime passes on to its container, as docker does.
-inline constexpr std::array<int, 6> kForwardedSignals = {SIGINT,  SIGTERM, SIGHUP,
-                                                          SIGQUIT, SIGUSR1, SIGUSR2};
+/// @brief The signals a runtime passes on to its container, as docker does: the
+/// six a user sends (SPEC), then every other one whose default action would end
+/// the runtime from outside — a timer's, a resource limit's, a power event's,
+/// `kill -ABRT` (abort(3) unblocks SIGABRT itself, so the runtime's own abort still works).
+/// Left out: SIGKILL and SIGSTOP (they cannot be caught); the faults the kernel
+/// raises for the runtime's own code (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP,
+/// SIGSYS); SIGPIPE, which the runtime ignores so that writing to a closed pipe
+/// fails with EPIPE instead of killing it before its cleanup; SIGCHLD, which it
+/// waits for; and the real-time signals.
+inline constexpr std::array<int, 15> kForwardedSignals = {
+    SIGINT,  SIGTERM,   SIGHUP,  SIGQUIT, SIGUSR1, SIGUSR2, SIGABRT, SIGALRM,
+    SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ, SIGIO,   SIGPWR,  SIGSTKFLT};
 
 /// @brief kForwardedSignals plus SIGCHLD: what a runtime or an init waits for.
 sigset_t forwarded_signals_and_sigchld() noexcept;
@@ -54,7 +63,7 @@ class SignalFd {
 ///
 /// Blocking before clone(2) closes a race: a signal that arrives while the child
 /// is being set up stays pending until the runtime is ready to forward it. The
-/// child inherits the blocked mask and restores the returned one before execve(2).
+/// child inherits the blocked mask and unblocks every signal before execve(2).
 /// The runtime never unblocks them again: it exits right after its container,
 /// and a signal still pending then must not kill it with the wrong status.
 /// @throws Error from sigprocmask(2).

@@ -82,6 +82,10 @@ DOC=lab01-uts.md
   expect "the message names the limit" "$DOC" -- grep -q 'at most 64 (HOST_NAME_MAX)' <<< "$stderr"
   run --separate-stderr ct --hostname "$(printf 'a%.0s' {1..64})" -- hostname
   expect "64 bytes is allowed" "$DOC" -- [ "$status" -eq 0 ]
+  run --separate-stderr ct --hostname $'box\n\e[31mred' -- hostname
+  expect "a newline or an escape sequence in the name is refused" "$DOC" -- [ "$status" -eq 125 ]
+  assert_equal "$stderr" '01-uts: --hostname: the name holds a control byte or is not UTF-8: "box\n\x1b[31mred"'
+  expect "COMMAND never ran" "$DOC" -- [ -z "$output" ]
 }
 
 @test "bad options: one line and exit 125" {
@@ -112,6 +116,9 @@ DOC=lab01-uts.md
 }
 
 @test "--help explains the options and exits 0" {
+  run --separate-stderr bash -c '"$1" --help >/dev/full' sh "$NSLAB_PROGRAM"
+  expect "a --help that cannot be written is an error, not a success" "$DOC" -- [ "$status" -eq 125 ]
+  assert_equal "$stderr" "01-uts: --help: writing the usage to stdout: No space left on device"
   run ct --help
   assert_success
   assert_output --partial "Usage: 01-uts [OPTIONS] [--] [COMMAND [ARG...]]"
@@ -155,7 +162,7 @@ DOC=lab01-uts.md
     wait "$runtime" 2>/dev/null || true
   done
   expect "no container process outlives its killed runtime" lab01-uts.md#lab01-observe -- \
-    wait_for 3 test -z "$(nslab_guarded_processes)"
+    wait_for 3 nslab_no_guarded_processes
 }
 
 @test "closed fds 0-2 do not break the runtime, even under --verbose" {
@@ -180,8 +187,31 @@ DOC=lab01-uts.md
   expect "one line, the newline shown as \\n" "$DOC" -- [ "$stderr" = '01-uts: unknown option --bad\nline (see --help)' ]
   run --separate-stderr ct $'--x\e[31mred' -- true
   expect "an escape sequence is shown, not sent to the terminal" "$DOC" -- [ "$stderr" = '01-uts: unknown option --x\x1b[31mred (see --help)' ]
+  run --separate-stderr ct $'--\xc2\x9b2J\xff' -- true
+  expect "a C1 control (CSI) and a byte that is not UTF-8 are shown, not sent" "$DOC" -- [ "$stderr" = '01-uts: unknown option --\xc2\x9b2J\xff (see --help)' ]
   run --separate-stderr ct "--$(head -c 120000 /dev/zero | tr '\0' x)" -- true
   assert_equal "$status" 125
   expect "a 120 kB option is cut, with its size" "$DOC" -- [ "${#stderr}" -lt 200 ]
   expect "a 120 kB option is cut, with its size" "$DOC" -- grep -q '(120002 bytes)' <<< "$stderr"
+}
+
+@test "a closed stderr pipe does not kill the runtime before it cleans up" {
+  # SIGPIPE is ignored: a narration line written to a reader that left fails
+  # with EPIPE, and the runtime goes on to end the container's leftovers.
+  run bash -c '"$1" --verbose -- sh -c "sleep 0.3; sleep 30 & echo \$! > \"\$1\"; exit 5" sh "$3" 2> >(exec true); echo "status $?"' \
+    sh "$NSLAB_PROGRAM" x "$BATS_TEST_TMPDIR/leftover"
+  expect "COMMAND's own status, not 141 (SIGPIPE)" "$DOC" -- [ "$output" = "status 5" ]
+  expect "the background sleep was ended by the runtime" "$DOC" -- [ ! -e "/proc/$(cat "$BATS_TEST_TMPDIR/leftover")" ]
+}
+
+@test "SIGALRM and the other signals that would end the runtime are forwarded, and nothing is left" {
+  for sig in ALRM XCPU PWR VTALRM; do
+    start_ct -- sh -c "sleep 30 & echo \$! > '$BATS_TEST_TMPDIR/bg'; touch '$BATS_TEST_TMPDIR/ready'; wait"
+    wait_for 5 test -e "$BATS_TEST_TMPDIR/ready"
+    kill -"$sig" "$CT_PID"
+    finish_ct 3
+    expect "SIG$sig was forwarded to COMMAND, which died of it: 128+N" "$DOC" -- [ "$status" -eq $((128 + $(kill -l "$sig"))) ]
+    expect "the background sleep did not outlive the container (SIG$sig)" "$DOC" -- [ ! -e "/proc/$(cat "$BATS_TEST_TMPDIR/bg")" ]
+    rm -f "$BATS_TEST_TMPDIR/ready"
+  done
 }

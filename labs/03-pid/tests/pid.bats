@@ -154,7 +154,7 @@ has_zombie_children() { [ -n "$(zombie_children_of "$1")" ]; }
     kill -KILL "$runtime"
     wait "$runtime" 2>/dev/null || true
   done
-  expect "no container process outlives its killed runtime" "$DOC" -- wait_for 3 test -z "$(nslab_guarded_processes)"
+  expect "no container process outlives its killed runtime" "$DOC" -- wait_for 3 nslab_no_guarded_processes
 }
 
 @test "SIGTERM at any moment of the start ends the container within 2 seconds" {
@@ -171,7 +171,7 @@ has_zombie_children() { [ -n "$(zombie_children_of "$1")" ]; }
     expect "the runtime ended within 2 s of SIGTERM (round $round)" "$DOC#lab03-init" -- [ "$SECONDS" -le 2 ]
     expect "exit status 128+15 (round $round)" "$DOC#lab03-init" -- [ "$status" -eq 143 ]
   done
-  expect "nothing is left" "$DOC" -- wait_for 3 test -z "$(nslab_guarded_processes)"
+  expect "nothing is left" "$DOC" -- wait_for 3 nslab_no_guarded_processes
 }
 
 @test "a caller that ignores SIGCHLD does not hang the runtime" {
@@ -193,4 +193,37 @@ has_zombie_children() { [ -n "$(zombie_children_of "$1")" ]; }
   finish_ct 2
   expect "sh and its sleep both got SIGINT: 128+2" "$DOC#lab03-init" -- [ "$status" -eq 130 ]
   expect "the command after sleep never ran" "$DOC#lab03-init" -- [ -z "$output" ]
+}
+
+@test "a caller's blocked signals are not COMMAND's: one SIGTERM still ends it" {
+  run timeout 5 perl -e 'use POSIX; sigprocmask(SIG_BLOCK, POSIX::SigSet->new(SIGTERM, SIGINT)); exec @ARGV or die' \
+    env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" "$NSLAB_PROGRAM" --init -- sh -c 'grep SigBlk /proc/self/status'
+  assert_success
+  expect "COMMAND starts with no signal blocked" "$DOC#lab03-init" -- [ "$output" = "SigBlk:	0000000000000000" ]
+}
+
+@test "--init: SIGKILL of the runtime ends even a COMMAND that changed its credentials" {
+  # Changing uid clears a process's death signal (prctl(2)): COMMAND as PID 1
+  # would survive its runtime. The init never changes its credentials, and its
+  # death ends the whole PID namespace.
+  start_ct --init -- setpriv --reuid=65534 --regid=65534 --clear-groups sleep 30
+  wait_for 5 child_of "$CT_PID"
+  init=$(child_of "$CT_PID")
+  wait_for 5 has_children "$init"
+  kill -KILL "$CT_PID"
+  expect "nothing of the container is left" "$DOC#lab03-observe" -- wait_for 3 nslab_no_guarded_processes
+}
+
+@test "without --init, a COMMAND that changes its credentials outlives a killed runtime (the limit the tutorial shows)" {
+  start_ct -- setpriv --reuid=65534 --regid=65534 --clear-groups sleep 30
+  wait_for 5 child_of "$CT_PID"
+  pid1=$(child_of "$CT_PID")
+  wait_for 5 grep -q '^Uid:.*65534' "/proc/$pid1/status"
+  kill -KILL "$CT_PID"
+  wait "$CT_PID" 2>/dev/null || true
+  sleep 0.3
+  survived=no
+  kill -0 "$pid1" 2>/dev/null && survived=yes
+  kill -KILL "$pid1" 2>/dev/null || true  # ours: started by this test
+  expect "PID 1 lost its death signal with its credentials, and survived (if this fails, update the tutorial)" "$DOC#lab03-observe" -- [ "$survived" = yes ]
 }

@@ -165,3 +165,61 @@ lab_setup() {
   assert_equal "$status" 125
   assert_equal "$stderr" "04-mount: --rootfs $hostile: dev leads back to the root itself, which cannot be a mount point"
 }
+
+@test "a root filesystem swapped for a link to / after the check is refused, never entered" {
+  # Whoever can write to DIR's parent can swap DIR for a link to the host's /
+  # between the runtime's check and its use. The child checks that it binds and
+  # enters the very directory that was checked (by device and inode).
+  race=$BATS_TEST_TMPDIR/race
+  mkdir -p "$race"
+  cp -a "$ROOTFS" "$race/r"
+  ln -s / "$race/s"
+  (exec "$NSLAB_BUILD_DIR/bin/tests/swap-dirs" "$race/r" "$race/s" 4) 3>&- &
+  swapper=$!
+  escaped=0 entered=0 refused=0
+  for round in $(seq 150); do
+    out=$(ct --rootfs "$race/r" -- /bin/sh -c "[ -e '$NSLAB_SOURCE_DIR/common' ] && echo ESCAPED || echo INSIDE" 2>/dev/null) && status=0 || status=$?
+    case $out in
+      *ESCAPED*) escaped=$((escaped + 1)) ;;
+      *INSIDE*) entered=$((entered + 1)) ;;
+      *) [ "$status" -eq 125 ] && refused=$((refused + 1)) ;;
+    esac
+  done
+  wait "$swapper" || true
+  echo "inside: $entered, refused: $refused, escaped: $escaped" >&3
+  expect "no run saw the host's tree (escaped $escaped times)" "$DOC#lab04-symlinks" -- [ "$escaped" -eq 0 ]
+  expect "every run either stayed inside or was refused with 125" "$DOC" -- [ $((entered + refused)) -eq 150 ]
+}
+
+@test "a bind mount of the host's / is refused as the host's own root" {
+  run --separate-stderr unshare --mount --propagation private -- sh -c '
+    mkdir -p "$1/r" && mount --bind / "$1/r" && exec env NSLAB_GUARD="$2" "$3" --rootfs "$1/r" -- true' \
+    sh "$BATS_TEST_TMPDIR" "$NSLAB_GUARD_TOKEN" "$NSLAB_PROGRAM"
+  assert_equal "$status" 125
+  expect "refused by identity, not by name" "$DOC#lab04-pivot" -- grep -q "the host's own root cannot be a container's" <<< "$stderr"
+}
+
+@test "under --init with --rootfs, /proc/1/environ shows none of the caller's variables" {
+  export NSLAB_SECRET_PROBE=hunter2
+  run ct --rootfs "$ROOTFS" --init -- sh -c 'tr "\0" "\n" < /proc/1/environ; echo end'
+  unset NSLAB_SECRET_PROBE
+  assert_success
+  expect "the init's own environment block is blank, as COMMAND's is clean" "$DOC#lab04-env" -- [ -z "$(grep NSLAB_SECRET_PROBE <<< "$output")" ]
+  expect "the command ran (positive control)" "$DOC" -- grep -qx end <<< "$output"
+}
+
+@test "fd 0, 1 or 2 open on a host directory is refused with --rootfs" {
+  run --separate-stderr ct --rootfs "$ROOTFS" -- true < /
+  assert_equal "$status" 125
+  assert_equal "$stderr" "04-mount: --rootfs $ROOTFS: fd 0 is open on a directory of the host, which would lead back out of the root filesystem (/proc/self/fd/0/..): give it a file, a pipe or a terminal"
+}
+
+@test "mount points that lead to the same directory are refused" {
+  hostile=$BATS_TEST_TMPDIR/hostile
+  cp -a "$ROOTFS" "$hostile"
+  rmdir "$hostile/dev"
+  ln -s tmp "$hostile/dev"
+  run --separate-stderr ct --rootfs "$hostile" -- true
+  assert_equal "$status" 125
+  assert_equal "$stderr" "04-mount: --rootfs $hostile: dev and tmp lead to the same directory"
+}
