@@ -18,7 +18,7 @@ if [ "$(id -u)" != 0 ]; then
   echo "demo: labs 01-04 create namespaces, which needs root: sudo scripts/demo.sh" >&2
   exit 125
 fi
-if [ ! -x "$bin/04-mount" ]; then
+if [ ! -x "$bin/04-mount" ] || [ ! -x "$top/build/bin/tests/forgetful-uts" ]; then
   echo "demo: building nslab first ..."
   (cd "$top" && bash scripts/setup.sh >/dev/null && cmake --preset default >/dev/null &&
      cmake --build --preset default -j"$(nproc)" >/dev/null)
@@ -61,6 +61,13 @@ side_by_side "hostname" "01-uts --hostname box -- hostname"
 say "Same kernel, two answers. The host kept its name: $(hostname)."
 say "With --verbose the program tells each step — the clone flag by name, and the namespace identities:"
 "01-uts" --verbose --hostname box -- hostname 2>&1 | sed 's/^/    /'
+wait_key
+
+title "A forgotten flag: the safety net"
+say "A student who calls sethostname() but forgets CLONE_NEWUTS would rename this very machine. Before any module acts, the child checks that its namespaces are new, and stops otherwise:"
+# The forgetful lab runs in a throw-away UTS namespace all the same: a demo never bets the host.
+unshare --uts -- "$top/build/bin/tests/forgetful-uts" --hostname renamed -- hostname 2>&1 | fold -s -w "$((width - 4))" | sed 's/^/    /' || true
+say "Exit status 125, and the host is still called $(hostname)."
 wait_key
 
 title "Lab 02 — IPC namespace: message queues, semaphores, shared memory"

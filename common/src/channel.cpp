@@ -63,13 +63,20 @@ void Channel::send(MessageKind kind, int errnum, const std::string& context, con
   if (sent == -1) throw_errno(std::string("send(channel, ") + message_name(kind) + ")");
 }
 
-Message Channel::receive() const {
-  Record record{};
+namespace {
+
+// One recv(2) of a record: its size, 0 at end-of-file, -1 with EAGAIN when
+// MSG_DONTWAIT finds nothing.
+ssize_t receive_record(int fd, Record& record, int flags) {
   ssize_t got = 0;
   do {
-    got = ::recv(fd_.get(), &record, sizeof record, 0);
+    got = ::recv(fd, &record, sizeof record, flags);
   } while (got == -1 && errno == EINTR);
-  if (got == -1) throw_errno("recv(channel)");
+  if (got == -1 && !((flags & MSG_DONTWAIT) != 0 && errno == EAGAIN)) throw_errno("recv(channel)");
+  return got;
+}
+
+Message decode(Record& record, ssize_t got) {
   if (got == 0) return Message{};
   if (static_cast<std::size_t>(got) != sizeof record || record.kind < 1 || record.kind > kLastKind) {
     throw Error(EPROTO, "recv(channel): malformed message of " + std::to_string(got) + " bytes");
@@ -77,6 +84,20 @@ Message Channel::receive() const {
   record.context.back() = '\0';
   record.hint.back() = '\0';
   return Message{static_cast<MessageKind>(record.kind), record.errnum, record.context.data(), record.hint.data()};
+}
+
+}  // namespace
+
+Message Channel::receive() const {
+  Record record{};
+  return decode(record, receive_record(fd_.get(), record, 0));
+}
+
+std::optional<Message> Channel::try_receive() const {
+  Record record{};
+  const ssize_t got = receive_record(fd_.get(), record, MSG_DONTWAIT);
+  if (got <= 0) return std::nullopt;
+  return decode(record, got);
 }
 
 bool Channel::peer_gone() const noexcept {

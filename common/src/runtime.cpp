@@ -258,27 +258,30 @@ class Pipeline {
     // Outside, then GO: the child unshares what comes late, sets up inside, execs.
     for (Module* module : modules_) module->setup_outside(ctx_);
     channel.send(MessageKind::go);
-    for (bool exec_next = false;;) {
-      reply = await(channel, signals);
-      if (reply.signal != 0) return stopped_by(reply.signal);
-      if (reply.message.kind == MessageKind::exec) {
-        exec_next = true;
-        continue;
-      }
-      if (reply.message.kind == MessageKind::end_of_file && exec_next) break;  // COMMAND runs
-      return child_failed(child, reply.message, "before COMMAND started");
-    }
+    reply = await(channel, signals);
+    if (reply.signal != 0) return stopped_by(reply.signal);
+    if (reply.message.kind != MessageKind::exec) return child_failed(child, reply.message, "before COMMAND started");
 
-    // Supervise: forward signals to COMMAND until it ends.
+    // Supervise: forward signals to COMMAND until it ends. (The child is in
+    // execve(2) by now; should that fail, it says so on the channel and exits.)
     ctx_.narrator.say("COMMAND is running; waiting for it, forwarding signals");
     const int status = forward_signals_until_exit(ctx_.child, ctx_.narrator);
     (void)child.release();
+    int code = exit_code_from_wait_status(status);
+    if (const std::optional<Message> late = channel.try_receive()) {
+      if (late->kind == MessageKind::exec_failed) {
+        report(lab_.program, Error(late->errnum, late->context).what());
+        code = exit_code_for_exec_errno(late->errnum);
+      } else if (late->kind == MessageKind::failed) {  // a module's run_command (an init) failed
+        report(lab_.program, Error(late->errnum, late->context, late->hint).what());
+        code = kExitRuntimeFailed;
+      }
+    }
     // Without a PID namespace, COMMAND's background processes outlive it; as
     // their subreaper we end them, so the host keeps no process.
     if (const int killed = kill_all_children(); killed > 0) {
       ctx_.narrator.say("killed " + std::to_string(killed) + " leftover process(es) of the container");
     }
-    const int code = exit_code_from_wait_status(status);
     ctx_.narrator.say("container ended: exit status " + std::to_string(code));
     return code;
   }

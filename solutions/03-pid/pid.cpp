@@ -95,8 +95,9 @@ int run_init(Context& ctx, const ExecCommand& exec) {
   if (command == -1) throw_errno("fork");
   if (command == 0) exec();  // PID 2: becomes COMMAND (or reports why not and exits)
 
-  // Our copy of the channel must close now: the runtime sees end-of-file — the
-  // sign that COMMAND started — only when every copy of it is closed.
+  // Our copy of the channel closes now: PID 2 says EXEC on its own copy, which
+  // its execve closes, and a channel to the runtime must not stay open inside
+  // the container, where any of its processes could write to it.
   ctx.channel->close();
   ctx.narrator.say("running COMMAND as PID " + std::to_string(command));
 

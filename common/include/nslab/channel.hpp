@@ -2,6 +2,7 @@
 /// @brief The parent/child channel: a small named protocol over a socketpair.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -22,18 +23,20 @@ namespace nslab {
 ///     send GO  --------------------------->   unshare late namespaces; setup inside
 ///                                             (hostname, mounts, ...)
 ///     receive EXEC  <---------------------    send EXEC; execve(COMMAND)
-///     receive end-of-file <---------------    (execve closed the O_CLOEXEC end)
-///          or: EXEC_FAILED + errno <------    (execve failed: exit 126/127)
-///     any time: FAILED + errno <----------    (a step failed: exit 125)
+///     supervise COMMAND                       (execve closed the O_CLOEXEC end)
+///     when it has ended: EXEC_FAILED? <---    (execve failed: exit 126/127)
+///     before EXEC: FAILED + errno <-------    (a step failed: exit 125)
 ///
-/// End-of-file after EXEC is how success is seen: a successful execve(2) closes
-/// the child's end of the socket because it is close-on-exec, so COMMAND can
-/// neither lose nor forge a message. End-of-file *before* EXEC means the child
+/// After EXEC the runtime goes straight to supervising: the only news still to
+/// come is EXEC_FAILED, which a failed execve(2) sends before the child exits,
+/// and the runtime reads it once the child has ended. A successful execve
+/// closes the child's end of the socket, which is close-on-exec, so COMMAND can
+/// neither read nor forge a message. End-of-file *before* EXEC means the child
 /// died during its setup (a crash, a kill): the runtime reports that, exit 125.
 /// READY comes only after the death signal is armed, so the parent's outside
 /// work never acts on a child that could outlive it.
 enum class MessageKind : int {
-  end_of_file = 0,  ///< the peer closed its end (after EXEC: exec succeeded; else it died)
+  end_of_file = 0,  ///< the peer closed its end (before EXEC: it died during its setup)
   ready = 1,        ///< child to parent: armed to die with the parent, namespaces checked
   go = 2,           ///< parent to child: the outside setup is done, carry on
   exec = 3,         ///< child to parent: setup done, execve(COMMAND) comes next
@@ -66,6 +69,9 @@ class Channel {
   /// @brief Waits for one message; MessageKind::end_of_file when the peer closed its end.
   /// @throws Error from recv(2), or on a malformed record.
   [[nodiscard]] Message receive() const;
+  /// @brief Takes a message already queued, without waiting: nullopt when there
+  /// is none (or only end-of-file). @throws Error as receive() does.
+  [[nodiscard]] std::optional<Message> try_receive() const;
   /// @brief True when every copy of the peer's end is closed (poll(2) reports
   /// POLLHUP), even with messages still queued. Does not wait, reads nothing.
   [[nodiscard]] bool peer_gone() const noexcept;
