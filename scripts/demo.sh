@@ -44,10 +44,13 @@ say() { printf '%s%s%s\n' "$cyan" "$*" "$reset" | fold -s -w "$width"; }
 wait_key() { [ "$pause" = 1 ] && { read -r -p "${dim}(Enter for the next step)${reset}" _ || true; }; return 0; }
 
 # side_by_side "HOST COMMAND" "CONTAINER COMMAND": runs both, prints two columns.
+# The commands come first, whole; then their outputs side by side, each column
+# cut to half the screen.
 side_by_side() {
   local host_cmd=$1 ct_cmd=$2
-  { echo "host\$ $host_cmd"; bash -c "$host_cmd" 2>&1 || true; } > "$work/left"
-  { echo "container\$ $ct_cmd"; bash -c "$ct_cmd" 2>&1 || true; } > "$work/right"
+  printf '%shost$      %s%s\n%scontainer$ %s%s\n' "$dim" "$host_cmd" "$reset" "$dim" "$ct_cmd" "$reset" | fold -s -w "$width"
+  { echo "-- host"; bash -c "$host_cmd" 2>&1 || true; } > "$work/left"
+  { echo "-- container"; bash -c "$ct_cmd" 2>&1 || true; } > "$work/right"
   paste -d$'\x1f' <(cut -c1-"$half" "$work/left") <(cut -c1-"$half" "$work/right") |
     awk -F$'\x1f' -v w="$half" '{ printf "%-*s | %s\n", w, $1, $2 }'
 }
@@ -60,7 +63,7 @@ title "Lab 01 — UTS namespace: a hostname of its own"
 side_by_side "hostname" "01-uts --hostname box -- hostname"
 say "Same kernel, two answers. The host kept its name: $(hostname)."
 say "With --verbose the program tells each step — the clone flag by name, and the namespace identities:"
-"01-uts" --verbose --hostname box -- hostname 2>&1 | sed 's/^/    /'
+"01-uts" --verbose --hostname box -- hostname 2>&1 | fold -s -w "$((width - 4))" | sed 's/^/    /'
 wait_key
 
 title "A forgotten flag: the safety net"
@@ -110,7 +113,7 @@ wait $runtime
 say "Mounts were made private (MS_REC|MS_PRIVATE) before any mount, so none ever reaches the host."
 "$top/scripts/make-rootfs.sh" "$work/rootfs" | sed 's/^/    /'
 say "pivot_root into that busybox root filesystem; the host's tree is detached:"
-"04-mount" --rootfs "$work/rootfs" --hostname box -- /bin/sh -c 'echo "    hostname: $(hostname)"; ps | sed "s/^/    /"; echo "    mounts:"; cut -d" " -f2,3 /proc/mounts | sed "s/^/      /"'
+"04-mount" --rootfs "$work/rootfs" --hostname box -- /bin/sh -c 'echo "    hostname: $(hostname)"; ps -o pid,comm | sed "s/^/    /"; echo "    mounts:"; cut -d" " -f2,3 /proc/mounts | sed "s/^/      /"'
 wait_key
 
 title "The end"
