@@ -95,6 +95,22 @@ void check_isolation(const Context& ctx, const Modules& modules, bool after_go) 
   }
 }
 
+// For a classroom: what the child made sure of before it says READY.
+void narrate_ready(const Context& ctx, const Modules& modules) {
+  if (!ctx.narrator.enabled()) return;
+  std::string kinds;
+  int count = 0;
+  for (const Module* module : modules) {
+    if (const auto isolation = module->isolation(); isolation && !isolation->after_go) {
+      kinds += (count++ == 0 ? "" : ", ") + std::string(isolation->kind);
+    }
+  }
+  const std::string checked = count == 0   ? std::string()
+                              : count == 1 ? ", checked that its " + kinds + " namespace is new"
+                                           : ", checked that its " + kinds + " namespaces are new";
+  ctx.narrator.say("closed the fds it inherited, armed PR_SET_PDEATHSIG" + checked + ": READY");
+}
+
 int child_main(Context& ctx, const Modules& modules, Channel& channel) noexcept {
   ctx.narrator.set_side("child");
   ctx.channel = &channel;
@@ -107,19 +123,7 @@ int child_main(Context& ctx, const Modules& modules, Channel& channel) noexcept 
     // for a runtime that died before (PITFALLS 13).
     if (!die_with_parent(channel)) return kExitRuntimeFailed;
     check_isolation(ctx, modules, false);
-    if (ctx.narrator.enabled()) {
-      std::string kinds;
-      int count = 0;
-      for (const Module* module : modules) {
-        if (const auto isolation = module->isolation(); isolation && !isolation->after_go) {
-          kinds += (count++ == 0 ? "" : ", ") + std::string(isolation->kind);
-        }
-      }
-      const std::string checked = count == 0   ? std::string()
-                                  : count == 1 ? ", checked that its " + kinds + " namespace is new"
-                                               : ", checked that its " + kinds + " namespaces are new";
-      ctx.narrator.say("closed the fds it inherited, armed PR_SET_PDEATHSIG" + checked + ": READY");
-    }
+    narrate_ready(ctx, modules);
     channel.send(MessageKind::ready);
     if (channel.receive().kind != MessageKind::go) return kExitRuntimeFailed;
 

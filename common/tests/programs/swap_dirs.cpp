@@ -12,7 +12,7 @@
 
 int main(int argc, char* argv[]) {
   if (argc != 4) {
-    std::fputs("usage: swap-dirs A B SECONDS\n", stderr);
+    (void)std::fputs("usage: swap-dirs A B SECONDS\n", stderr);
     return 2;
   }
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(std::stoi(argv[3]));
