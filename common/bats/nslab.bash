@@ -31,6 +31,13 @@ setup() {
   fi
   nslab_requires_root
   HOST_HOSTNAME=$(cat /proc/sys/kernel/hostname)
+  # From lab 04 on, a container with --rootfs starts with a clean environment,
+  # which would drop the host guard's mark from COMMAND's: --env puts it back.
+  NSLAB_MARKS=()
+  case ${NSLAB_LAB:-} in
+    0[1-3]-* | "") ;;
+    *) NSLAB_MARKS=(--env "NSLAB_GUARD=$NSLAB_GUARD_TOKEN") ;;
+  esac
   declare -f lab_setup >/dev/null && lab_setup
   return 0
 }
@@ -56,20 +63,10 @@ nslab_requires_root() {
   fi
 }
 
-# The options that mark a container for the host guard. From lab 04 on, a
-# container with --rootfs starts with a clean environment, which would drop the
-# mark from COMMAND's: --env puts it back (options may come in any order).
-nslab_guard_options() {
-  local number=${NSLAB_LAB%%-*}
-  [ "${number:-0}" -ge 4 ] 2>/dev/null && printf '%s\0' --env "NSLAB_GUARD=$NSLAB_GUARD_TOKEN"
-  return 0
-}
-
-# ct ARGS...: runs the program under test, marked for the host guard.
+# ct ARGS...: runs the program under test, marked for the host guard
+# (NSLAB_GUARD in its environment, and NSLAB_MARKS, set by setup()).
 ct() {
-  local marks=()
-  mapfile -d '' marks < <(nslab_guard_options)
-  NSLAB_GUARD=$NSLAB_GUARD_TOKEN "$NSLAB_PROGRAM" "${marks[@]}" "$@"
+  NSLAB_GUARD=$NSLAB_GUARD_TOKEN "$NSLAB_PROGRAM" "${NSLAB_MARKS[@]}" "$@"
 }
 
 # explain WHAT SECTION: the message a failing check gives a learner.
@@ -133,9 +130,7 @@ child_of() {
 start_ct() {
   CT_OUT=$BATS_TEST_TMPDIR/ct.out
   # Not through ct(): $! must be the runtime itself, not a subshell around it.
-  local marks=()
-  mapfile -d '' marks < <(nslab_guard_options)
-  NSLAB_GUARD=$NSLAB_GUARD_TOKEN "$NSLAB_PROGRAM" "${marks[@]}" "$@" > "$CT_OUT" 2>&1 &
+  NSLAB_GUARD=$NSLAB_GUARD_TOKEN "$NSLAB_PROGRAM" "${NSLAB_MARKS[@]}" "$@" > "$CT_OUT" 2>&1 &
   CT_PID=$!
 }
 

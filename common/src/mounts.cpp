@@ -12,12 +12,14 @@
 #include <string_view>
 #include <utility>
 
+#include "flag_names.hpp"
 #include "nslab/error.hpp"
 
 namespace nslab {
 
 std::string mount_flags_to_string(unsigned long flags) {
-  static constexpr std::array<std::pair<unsigned long, std::string_view>, 16> kNames = {{
+  // In bit order, which puts MS_REC before the propagation flags: `MS_REC|MS_PRIVATE`.
+  static constexpr std::array<flag_names::Name, 16> kNames = {{
       {MS_RDONLY, "MS_RDONLY"},
       {MS_NOSUID, "MS_NOSUID"},
       {MS_NODEV, "MS_NODEV"},
@@ -37,20 +39,8 @@ std::string mount_flags_to_string(unsigned long flags) {
   }};
   std::string out;
   unsigned long rest = flags;
-  // The propagation flags read best after MS_REC, as `MS_REC|MS_PRIVATE`.
-  for (const auto& [bit, name] : kNames) {
-    if ((rest & bit) == 0) continue;
-    if (!out.empty()) out += '|';
-    out += name;
-    rest &= ~bit;
-  }
-  if (rest != 0) {
-    std::array<char, 32> hex{};
-    const auto [end, ec] = std::to_chars(hex.data(), hex.data() + hex.size(), rest, 16);
-    if (!out.empty()) out += '|';
-    out += "0x" + std::string(hex.data(), ec == std::errc() ? end : hex.data());
-  }
-  return out.empty() ? "0" : out;
+  flag_names::name_bits(out, rest, kNames);
+  return flag_names::finish(std::move(out), rest);
 }
 
 std::string describe_mount(const char* source, const std::string& target, const char* fstype,

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <utility>
 
+#include "flag_names.hpp"
 #include "nslab/error.hpp"
 
 #ifndef CLONE_NEWTIME
@@ -40,7 +41,7 @@ std::optional<NamespaceKind> namespace_kind(std::string_view name) {
 
 std::string clone_flags_to_string(unsigned long flags) {
   // Namespace flags first, then the other clone flags a runtime may use.
-  static constexpr std::array<std::pair<unsigned long, std::string_view>, 14> kNames = {{
+  static constexpr std::array<flag_names::Name, 14> kNames = {{
       {CLONE_NEWNS, "CLONE_NEWNS"},
       {CLONE_NEWUTS, "CLONE_NEWUTS"},
       {CLONE_NEWIPC, "CLONE_NEWIPC"},
@@ -56,32 +57,18 @@ std::string clone_flags_to_string(unsigned long flags) {
       {CLONE_VFORK, "CLONE_VFORK"},
       {CLONE_PARENT, "CLONE_PARENT"},
   }};
-  std::string out;
-  auto append = [&out](std::string_view name) {
-    if (!out.empty()) out += '|';
-    out += name;
-  };
-  // CLONE_NEWTIME (0x80) lives inside the byte that otherwise holds the exit
-  // signal; clone(2) cannot take both, so a low byte equal to it is the flag.
+  // The low byte is the signal sent to the parent on exit — unless it is
+  // exactly CLONE_NEWTIME (0x80), which lives in that byte: clone(2) cannot
+  // take both.
   const unsigned long signal = flags & 0xffUL;
-  unsigned long rest = flags;
-  for (const auto& [bit, name] : kNames) {
-    if (bit == CLONE_NEWTIME && signal != CLONE_NEWTIME) continue;
-    if ((rest & bit) == bit) {
-      append(name);
-      rest &= ~bit;
-    }
+  const bool new_time = signal == CLONE_NEWTIME;
+  unsigned long rest = new_time ? flags : flags & ~0xffUL;
+  std::string out;
+  flag_names::name_bits(out, rest, kNames);
+  if (!new_time && signal != 0) {
+    flag_names::append(out, signal == SIGCHLD ? std::string("SIGCHLD") : "signal " + std::to_string(signal));
   }
-  if (signal != 0 && signal != CLONE_NEWTIME) {
-    append(signal == SIGCHLD ? std::string("SIGCHLD") : "signal " + std::to_string(signal));
-    rest &= ~0xffUL;
-  }
-  if (rest != 0) {
-    std::array<char, 32> hex{};
-    const auto [end, ec] = std::to_chars(hex.data(), hex.data() + hex.size(), rest, 16);
-    append("0x" + std::string(hex.data(), ec == std::errc() ? end : hex.data()));
-  }
-  return out.empty() ? "0" : out;
+  return flag_names::finish(std::move(out), rest);
 }
 
 std::string explain_clone_errno(int errnum, int flags, const std::string& sysctl_dir) {

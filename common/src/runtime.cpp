@@ -128,9 +128,9 @@ int child_main(Context& ctx, const Modules& modules, Channel& channel) noexcept 
     if (channel.receive().kind != MessageKind::go) return kExitRuntimeFailed;
 
     if (ctx.unshare_flags != 0) {
-      check(::unshare(ctx.unshare_flags), "unshare(" + clone_flags_to_string(static_cast<unsigned>(ctx.unshare_flags)) + ")");
-      ctx.narrator.say("unshare(" + clone_flags_to_string(static_cast<unsigned>(ctx.unshare_flags)) +
-                       "): now in " + describe_namespaces(0, ctx.unshare_flags));
+      const std::string call = "unshare(" + clone_flags_to_string(static_cast<unsigned>(ctx.unshare_flags)) + ")";
+      check(::unshare(ctx.unshare_flags), call);
+      ctx.narrator.say(call + ": now in " + describe_namespaces(0, ctx.unshare_flags));
     }
     check_isolation(ctx, modules, true);
     for (Module* module : modules) module->setup_inside(ctx);

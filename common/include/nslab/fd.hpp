@@ -8,11 +8,12 @@ namespace nslab {
 
 /// @brief Owns one file descriptor and closes it exactly once.
 ///
-/// nslab opens every fd with O_CLOEXEC / SOCK_CLOEXEC: the parent learns that
-/// the container's COMMAND was executed when the child's end of the channel is
-/// closed by execve(2), and a leaked fd would break that (and leak host files
-/// into the container). close(2) is never retried on EINTR: on Linux the fd is
-/// already released then, and a retry could close an fd another thread opened.
+/// nslab opens every fd with O_CLOEXEC / SOCK_CLOEXEC: execve(2) must close the
+/// child's end of the channel, so that COMMAND can neither read nor forge a
+/// message, and no host file may reach the container (close_fds_except() also
+/// closes what the caller left open). close(2) is never retried on EINTR: on
+/// Linux the fd is already released then, and a retry could close an fd
+/// another thread opened.
 class UniqueFd {
  public:
   UniqueFd() noexcept = default;
