@@ -2,7 +2,23 @@
 # (labs/). Lab NN's program is lab NN-1's modules plus its own: the earlier
 # modules always come from solutions/, so a learner works on one lab at a time.
 
-set(NSLAB_LABS 01-uts 02-ipc 03-pid 04-mount)
+set(NSLAB_LABS 01-uts 02-ipc 03-pid 04-mount 05-net 06-user)
+
+# Lab 05 talks rtnetlink through libmnl (Debian: libmnl-dev, Fedora:
+# libmnl-devel). Debian ships it as a shared library only, so the labs that
+# contain lab 05's module link everything else statically but libc and libmnl.
+# Without it, labs 05 and later are left out, and said so.
+find_path(MNL_INCLUDE_DIR libmnl/libmnl.h)
+find_library(MNL_LIBRARY mnl)
+if(MNL_INCLUDE_DIR AND MNL_LIBRARY)
+  add_library(nslab_mnl INTERFACE)
+  target_include_directories(nslab_mnl INTERFACE ${MNL_INCLUDE_DIR})
+  target_link_libraries(nslab_mnl INTERFACE ${MNL_LIBRARY})
+else()
+  message(STATUS "nslab: libmnl not found: labs 05 and later are not built (Debian: libmnl-dev, Fedora: libmnl-devel)")
+  list(FILTER NSLAB_LABS EXCLUDE REGEX "^0[5-9]-")
+  set(NSLAB_TESTS_NOT_REGISTERED "${NSLAB_TESTS_NOT_REGISTERED};labs 05 and later (libmnl not found)" CACHE INTERNAL "")
+endif()
 
 # One library per solution's modules, reused by every later lab: every *.cpp
 # directly in solutions/NN-name/ but main.cpp, so a lab may split its lesson
@@ -15,6 +31,9 @@ foreach(lab IN LISTS NSLAB_LABS)
     add_library(solution_module_${lab} STATIC ${module_sources})
     target_include_directories(solution_module_${lab} PUBLIC ${CMAKE_SOURCE_DIR}/solutions)
     target_link_libraries(solution_module_${lab} PUBLIC nslab_common PRIVATE nslab_flags)
+    if(lab STREQUAL "05-net")
+      target_link_libraries(solution_module_${lab} PUBLIC nslab_mnl)
+    endif()
   else()
     # A lab whose whole lesson is in main.cpp has nothing to share but headers.
     add_library(solution_module_${lab} INTERFACE)
@@ -48,7 +67,11 @@ function(nslab_add_program variant lab)
   foreach(before IN LISTS earlier)
     target_link_libraries(${target} PRIVATE solution_module_${before})
   endforeach()
-  target_link_libraries(${target} PRIVATE nslab_program)
+  if("05-net" IN_LIST earlier OR lab STREQUAL "05-net")
+    target_link_libraries(${target} PRIVATE nslab_mnl nslab_program_shared_libc)
+  else()
+    target_link_libraries(${target} PRIVATE nslab_program)
+  endif()
   if(variant STREQUAL "labs")
     # After nslab_program's -Wextra: a starter's stubs leave parameters and
     # helpers unused until the TODO is done.
@@ -70,6 +93,14 @@ add_executable(exercise_unshare_ipc solutions/02-ipc/exercises/unshare_ipc.cpp)
 target_link_libraries(exercise_unshare_ipc PRIVATE nslab_flags)
 set_target_properties(exercise_unshare_ipc PROPERTIES OUTPUT_NAME 02-ipc-unshare
                       RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/solutions)
+
+# Lab 05's exercise: lo brought up with hand-written netlink, no library.
+if("05-net" IN_LIST NSLAB_LABS)
+  add_executable(exercise_lo_up solutions/05-net/exercises/lo_up.cpp)
+  target_link_libraries(exercise_lo_up PRIVATE nslab_program)
+  set_target_properties(exercise_lo_up PROPERTIES OUTPUT_NAME 05-net-lo-up
+                        RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/solutions)
+endif()
 
 # Static, so that it runs inside a busybox root filesystem; no sanitizers there.
 # Where static linking is impossible the top CMakeLists.txt says so: built
@@ -98,6 +129,11 @@ endforeach()
 add_executable(swap_dirs common/tests/programs/swap_dirs.cpp)
 target_link_libraries(swap_dirs PRIVATE nslab_flags)
 set_target_properties(swap_dirs PROPERTIES OUTPUT_NAME swap-dirs RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/tests)
+
+# A TCP server and client for lab 05's tests: one line each way, with a time limit.
+add_executable(tcp_probe common/tests/programs/tcp_probe.cpp)
+target_link_libraries(tcp_probe PRIVATE nslab_program)
+set_target_properties(tcp_probe PROPERTIES OUTPUT_NAME tcp-probe RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/tests)
 
 # nslab_add_bats(FILE LABEL): every @test of FILE becomes its own CTest test.
 function(nslab_add_bats file label)
@@ -136,4 +172,8 @@ endif()
 # The unit tests of the labs' parsers link the modules that hold them.
 if(TARGET nslab_unit_tests)
   target_link_libraries(nslab_unit_tests PRIVATE solution_module_01-uts solution_module_04-mount)
+  if("06-user" IN_LIST NSLAB_LABS)
+    target_sources(nslab_unit_tests PRIVATE ${CMAKE_SOURCE_DIR}/common/tests/net_user_parsers_test.cpp)
+    target_link_libraries(nslab_unit_tests PRIVATE solution_module_05-net solution_module_06-user)
+  endif()
 endif()

@@ -23,7 +23,13 @@ mutants=(
   "init-does-not-reap|03-pid|solutions/03-pid/pid.cpp|s/::waitpid\(-1, &status, WNOHANG\)/::waitpid(command, &status, WNOHANG)/"
   "no-CLONE_NEWNS|04-mount|solutions/04-mount/mount.cpp|s/return CLONE_NEWNS;/return 0;/"
   "propagation-left-shared|04-mount|solutions/04-mount/mount.cpp|s/mount_checked\(nullptr, \"\/\", nullptr, MS_REC \| MS_PRIVATE[^;]*;//"
-  "proc-not-remounted|04-mount|solutions/04-mount/mount.cpp|s/mount_checked\(\"proc\", target, \"proc\"[^;]*;//"
+  "proc-not-remounted|04-mount|solutions/04-mount/mount.cpp|s/mount_checked\(\"proc\", target, \"proc\"[^;]*;/(void)target;/"
+  "no-CLONE_NEWNET|05-net|solutions/05-net/net.cpp|s/return CLONE_NEWNET;/return 0;/"
+  "lo-left-down|05-net|solutions/05-net/net.cpp|s/set_link_up\(nl, \"lo\"\);//"
+  "host-end-not-deleted|05-net|solutions/05-net/net.cpp|s/const bool deleted = delete_link\(nl, host_end_index_, host_end_\);/const bool deleted = false \&\& delete_link(nl, host_end_index_, host_end_);/"
+  "no-CLONE_NEWUSER|06-user|solutions/06-user/user.cpp|s/return CLONE_NEWUSER;/return 0;/"
+  "setgroups-not-denied|06-user|solutions/06-user/user.cpp|s/write_proc_file\(child, \"setgroups\", \"deny\"\);//"
+  "child-does-not-wait-for-maps|06-user|common/src/runtime.cpp|s/if \(channel\.receive\(\)\.kind != MessageKind::go\) return kExitRuntimeFailed;//"
   "inherited-fds-kept|01-uts|common/src/runtime.cpp|s/close_fds_except\(channel\.fd\(\)\);//"
   "SIGCHLD-not-reset|03-pid|common/src/runtime.cpp|s/\(void\)::signal\(SIGCHLD, SIG_DFL\);//"
 )
@@ -44,6 +50,8 @@ fi
 
 work=$(mktemp -d /tmp/nslab-mutants.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+# Lab 06's rootless tests run the mutant as an unprivileged user.
+chmod 755 "$work"
 # A private copy of the sources, configured once; each mutant rebuilds one target.
 (cd "$top" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$work" 2>/dev/null) || cp -r "$top/." "$work/"
 mkdir -p "$work/src" && (cd "$work" && find . -mindepth 1 -maxdepth 1 ! -name src -exec mv -t src {} +)

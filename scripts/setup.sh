@@ -7,17 +7,19 @@
 #
 # Fedora: dnf install gcc-c++ cmake make glibc-static libstdc++-static gtest-devel \
 #   bats busybox doxygen graphviz hyperfine iproute procps-ng util-linux \
-#   clang-tools-extra perl   (as root)
+#   clang-tools-extra perl libmnl-devel shadow-utils   (as root)
 # (Fedora packages neither bats-support nor bats-assert: clone them from the
 # bats-core project into /usr/lib/bats/bats-support and /usr/lib/bats/bats-assert.)
 set -euo pipefail
 
 packages=(
   g++ cmake make                   # the build
+  libmnl-dev                       # rtnetlink for labs 05-08
   libgtest-dev googletest          # unit tests
   bats bats-support bats-assert    # the labs' tests
   busybox-static                   # scripts/make-rootfs.sh
   iproute2 procps util-linux perl  # ip, ps, unshare/setpriv/findmnt, the mutant check
+  uidmap                           # newuidmap/newgidmap: lab 06's ranges without root
   doxygen graphviz doxygen-awesome-css  # the tutorials
   hyperfine                        # scripts/bench.sh
   clang-tidy                       # the tidy preset

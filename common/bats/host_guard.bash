@@ -1,10 +1,13 @@
 # The host guard: what a lab may never leave behind on the host, compared
 # before and after every Bats file (setup_file / teardown_file in nslab.bash).
 #
-# Hostname and domain name, the mount table, network links, System V IPC
-# objects, new cgroup directories — and processes: every container a test starts
-# through `ct` carries NSLAB_GUARD=<token> in its environment, so any process
-# still holding it afterwards is a leftover of this file's tests.
+# Hostname and domain name, the mount table, network links, addresses and
+# IPv4 routes, IP forwarding, System V IPC objects, the user and group files
+# (lab 06 must never need to change them: the tests bind-mount copies in a
+# namespace of their own), new cgroup directories — and processes: every
+# container a test starts through `ct` carries NSLAB_GUARD=<token> in its
+# environment, so any process still holding it afterwards is a leftover of
+# this file's tests.
 
 # Prints the host's state, one section per kind of thing a lab could leak.
 nslab_host_state() {
@@ -14,15 +17,27 @@ nslab_host_state() {
   cat /proc/self/mountinfo
   echo "## network links"
   ip -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort
+  echo "## network addresses (ip -o addr: link, family, address)"
+  ip -o addr show 2>/dev/null | awk '{ print $2, $3, $4 }' | sort
+  echo "## IPv4 routes, every table"
+  ip -4 route show table all 2>/dev/null | sort
+  echo "## IP forwarding"
+  cat /proc/sys/net/ipv4/ip_forward 2>/dev/null
   echo "## System V IPC"
   ipcs -q -m -s 2>/dev/null | grep '^0x' | sort
+  echo "## users and groups (sha256)"
+  local file
+  for file in /etc/passwd /etc/group /etc/subuid /etc/subgid; do
+    if [ -e "$file" ]; then sha256sum "$file"; else echo "no $file"; fi
+  done
 }
 
 # The cgroup directories, apart from systemd's own units. Other managers on the
 # machine create and remove cgroups of their own at any moment, so only a
 # directory that appeared counts as a leak; one that went away is not ours.
 nslab_cgroup_dirs() {
-  find /sys/fs/cgroup -maxdepth 4 -type d 2>/dev/null | grep -vE '/(system|user|machine|init)\.(slice|scope)' | sort
+  # process_api/: a process manager on some machines makes one per command it starts.
+  find /sys/fs/cgroup -maxdepth 4 -type d 2>/dev/null | grep -vE '/(system|user|machine|init)\.(slice|scope)|/process_api(/|$)' | sort
 }
 
 # Prints the PIDs of the processes started by this file's containers.

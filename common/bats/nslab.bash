@@ -10,6 +10,9 @@
 
 NSLAB_SOURCE_DIR=${NSLAB_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 NSLAB_BUILD_DIR=${NSLAB_BUILD_DIR:-$NSLAB_SOURCE_DIR/build}
+# A TCP server and client for the network tests (common/tests/programs/tcp_probe.cpp):
+# tcp-probe serve|connect ADDR PORT [MESSAGE].
+NSLAB_TCP_PROBE=$NSLAB_BUILD_DIR/bin/tests/tcp-probe
 bats_require_minimum_version 1.5.0
 load "${BATS_SUPPORT_DIR:-/usr/lib/bats/bats-support}/load"
 load "${BATS_ASSERT_DIR:-/usr/lib/bats/bats-assert}/load"
@@ -29,7 +32,15 @@ setup() {
     echo "no program at $NSLAB_PROGRAM: build first (cmake --preset default && cmake --build --preset default)" >&2
     return 1
   fi
-  nslab_requires_root
+  # Who runs the program: this shell (NSLAB_RUNNER empty), or, in a file that
+  # sets NSLAB_ROOTLESS=1 (lab 06's rootless.bats), an unprivileged user.
+  NSLAB_RUNNER=()
+  nslab_user_ids
+  if [ -n "${NSLAB_ROOTLESS:-}" ]; then
+    nslab_rootless_setup
+  else
+    nslab_requires_root
+  fi
   HOST_HOSTNAME=$(cat /proc/sys/kernel/hostname)
   # From lab 04 on, a container with --rootfs starts with a clean environment,
   # which would drop the host guard's mark from COMMAND's: --env puts it back.
@@ -43,30 +54,108 @@ setup() {
 }
 
 teardown() {
-  declare -f lab_teardown >/dev/null && lab_teardown
   # A test that failed half-way may leave its background container running:
   # SIGKILL the runtime (its PID 1 dies with it: PR_SET_PDEATHSIG).
   if [ -n "${CT_PID:-}" ] && kill -0 "$CT_PID" 2>/dev/null; then
     kill -KILL "$CT_PID" 2>/dev/null || true
     wait "$CT_PID" 2>/dev/null || true
   fi
+  declare -f lab_teardown >/dev/null && lab_teardown
+  if [ -n "${USER_DIR:-}" ] && [ -d "$USER_DIR" ]; then
+    rm -rf "$USER_DIR"
+  fi
   return 0
 }
 
-# Skip (with the reason) when namespaces cannot be created here: a probe, not a guess.
+# Skip (with the reason) when namespaces cannot be created here: a probe, not a
+# guess. Every file calls it (from setup) but one that sets NSLAB_ROOTLESS=1;
+# NSLAB_ROOT_WHY, set by a file, says why that file needs root.
 nslab_requires_root() {
-  if [ "$(id -u)" != 0 ]; then
-    skip "needs root: labs 01-05 create namespaces, which needs CAP_SYS_ADMIN (lab 06 runs without root)"
+  if [ "$EUID" != 0 ]; then
+    skip "needs root: ${NSLAB_ROOT_WHY:-labs 01-05 create namespaces, which needs CAP_SYS_ADMIN (lab 06 runs without root)}"
   fi
   if ! unshare --uts true 2>/dev/null; then
     skip "this machine does not let root create a UTS namespace (unshare --uts true failed): are we in a restricted container?"
   fi
 }
 
+# --- as an unprivileged user (lab 06) -------------------------------------------
+#
+# The rootless tests run the program as an unprivileged user: as this shell's
+# user when that is not root; as root, as NSLAB_ROOTLESS_UID (default 65534,
+# nobody), dropped to with setpriv(1) — no capability, no supplementary group.
+
+# Sets NSLAB_USER_UID and NSLAB_USER_GID: the ids of that user, as the host numbers them.
+nslab_user_ids() {
+  if [ "$EUID" = 0 ]; then
+    NSLAB_USER_UID=${NSLAB_ROOTLESS_UID:-65534}
+    NSLAB_USER_GID=${NSLAB_ROOTLESS_GID:-$(getent passwd "$NSLAB_USER_UID" | cut -d: -f4)}
+    NSLAB_USER_GID=${NSLAB_USER_GID:-$NSLAB_USER_UID}
+    NSLAB_AS_USER=("$(command -v setpriv || echo setpriv)" "--reuid=$NSLAB_USER_UID" "--regid=$NSLAB_USER_GID" --clear-groups --)
+  else
+    NSLAB_USER_UID=$(id -u)
+    NSLAB_USER_GID=$(id -g)
+    NSLAB_AS_USER=()
+  fi
+}
+
+# as_user COMMAND...: runs COMMAND as that unprivileged user.
+as_user() {
+  "${NSLAB_AS_USER[@]}" "$@"
+}
+
+# Skip (with the reason) when that user cannot create a user namespace and map
+# itself to root there: a probe of the very thing the rootless tests need.
+requires_userns() {
+  local why
+  if ! why=$(cd / && as_user unshare --user --map-root-user true 2>&1); then
+    local settings="" file name
+    for file in /proc/sys/user/max_user_namespaces /proc/sys/kernel/unprivileged_userns_clone \
+      /proc/sys/kernel/apparmor_restrict_unprivileged_userns; do
+      [ -r "$file" ] || continue
+      name=${file#/proc/sys/}
+      settings+=" ${name//\//.}=$(cat "$file")"
+    done
+    skip "uid $NSLAB_USER_UID cannot create a user namespace here (unshare -Ur true: ${why:-failed}); settings:${settings:- none readable}"
+  fi
+}
+
+# The setup of a rootless file: the program runs as the user (ct, start_ct), in
+# USER_DIR, a directory of the user's own that it can reach (Bats' own are root's).
+nslab_rootless_setup() {
+  if [ "$EUID" = 0 ] && [ "$NSLAB_USER_UID" = 0 ]; then
+    echo "NSLAB_ROOTLESS_UID=0 is root itself: the rootless tests need an unprivileged user" >&2
+    return 1
+  fi
+  requires_userns
+  if ! (cd / && as_user test -x "$NSLAB_PROGRAM"); then
+    echo "uid $NSLAB_USER_UID cannot run $NSLAB_PROGRAM: put the build where that user can reach it, or set NSLAB_ROOTLESS_UID" >&2
+    return 1
+  fi
+  NSLAB_RUNNER=("${NSLAB_AS_USER[@]}")
+  USER_DIR=$(mktemp -d /tmp/nslab-rootless.XXXXXX)
+  chmod 755 "$USER_DIR"
+  [ "$EUID" != 0 ] || chown "$NSLAB_USER_UID:$NSLAB_USER_GID" "$USER_DIR"
+  # The user may not be able to reach the test's working directory.
+  cd /
+}
+
+# user_rootfs: a copy of the test root filesystem in USER_DIR, owned by the
+# user; prints its path.
+user_rootfs() {
+  local rootfs
+  rootfs=$(nslab_rootfs) || return 1
+  cp -a "$rootfs" "$USER_DIR/rootfs"
+  # -h: the applets are symlinks to /bin/busybox, which must stay the host's.
+  [ "$EUID" != 0 ] || chown -R -h "$NSLAB_USER_UID:$NSLAB_USER_GID" "$USER_DIR/rootfs"
+  echo "$USER_DIR/rootfs"
+}
+
 # ct ARGS...: runs the program under test, marked for the host guard
-# (NSLAB_GUARD in its environment, and NSLAB_MARKS, set by setup()).
+# (NSLAB_GUARD in its environment, and NSLAB_MARKS, set by setup()); in a
+# rootless file, as the unprivileged user.
 ct() {
-  NSLAB_GUARD=$NSLAB_GUARD_TOKEN "$NSLAB_PROGRAM" "${NSLAB_MARKS[@]}" "$@"
+  NSLAB_GUARD=$NSLAB_GUARD_TOKEN "${NSLAB_RUNNER[@]}" "$NSLAB_PROGRAM" "${NSLAB_MARKS[@]}" "$@"
 }
 
 # explain WHAT SECTION: the message a failing check gives a learner.
@@ -87,6 +176,21 @@ expect() {
   shift 2
   [ "$1" = "--" ] && shift
   "$@" || explain "$what" "$section"
+}
+
+# is_one_line TEXT: TEXT is one line, not empty (an error message, as nslab prints them).
+is_one_line() {
+  [ -n "$1" ] && [[ $1 != *$'\n'* ]]
+}
+
+# is_one_line_matching TEXT REGEX: one line, which matches REGEX (grep -E).
+is_one_line_matching() {
+  is_one_line "$1" && grep -qE -- "$2" <<< "$1"
+}
+
+# begins_with TEXT PREFIX
+begins_with() {
+  [[ $1 == "$2"* ]]
 }
 
 # The namespace identity of PID's KIND, as /proc/PID/ns shows it: uts:[4026531838].
@@ -130,7 +234,8 @@ child_of() {
 start_ct() {
   CT_OUT=$BATS_TEST_TMPDIR/ct.out
   # Not through ct(): $! must be the runtime itself, not a subshell around it.
-  NSLAB_GUARD=$NSLAB_GUARD_TOKEN "$NSLAB_PROGRAM" "${NSLAB_MARKS[@]}" "$@" > "$CT_OUT" 2>&1 &
+  # As the user, setpriv execs the runtime: the same PID.
+  NSLAB_GUARD=$NSLAB_GUARD_TOKEN "${NSLAB_RUNNER[@]}" "$NSLAB_PROGRAM" "${NSLAB_MARKS[@]}" "$@" > "$CT_OUT" 2>&1 &
   CT_PID=$!
 }
 
@@ -166,4 +271,52 @@ nslab_rootfs() {
   fi
   cp "$NSLAB_BUILD_DIR/bin/solutions/chroot-escape" "$rootfs/bin/chroot-escape"
   echo "$rootfs"
+}
+
+# --- the network (labs 05 and later) --------------------------------------------
+
+# The host's link names, one a line, sorted (ip -o link: "4: nslab-42@if2: ...").
+host_links() {
+  ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort
+}
+
+# The host's addresses, one a line: link, family, address/prefix.
+host_addrs() {
+  ip -o addr show | awk '{ print $2, $3, $4 }' | sort
+}
+
+# Both, to compare before and after a run that must create nothing.
+host_net_state() {
+  echo "## links"
+  host_links
+  echo "## addresses"
+  host_addrs
+}
+
+# remember_host_net: records the host's links and addresses (NET_BEFORE), for
+# expect_host_net_unchanged.
+remember_host_net() {
+  NET_BEFORE=$(host_net_state)
+}
+
+# expect_host_net_unchanged SECTION: the host's links and addresses are what
+# remember_host_net saw, right now — no waiting for the kernel.
+expect_host_net_unchanged() {
+  local now
+  now=$(host_net_state)
+  [ "$now" = "$NET_BEFORE" ] && return 0
+  explain "the host's links and addresses as before, at once; what changed (< before, > now): $(diff <(echo "$NET_BEFORE") <(echo "$now") | grep '^[<>]' | xargs)" "$1"
+}
+
+# The host end of the veth of the container whose first process the host numbers PID.
+host_end_of() {
+  echo "nslab-$1"
+}
+
+link_exists() {
+  ip link show dev "$1" >/dev/null 2>&1
+}
+
+link_gone() {
+  ! link_exists "$1"
 }

@@ -32,3 +32,18 @@ starter_fails_safely() {
 @test "starter 04-mount stops at its first TODO" {
   starter_fails_safely 04-mount -- ps
 }
+
+@test "starter 05-net stops at its first TODO, with --veth creating no link" {
+  before=$(ip -o link | awk -F': ' '{ print $2 }')
+  starter_fails_safely 05-net --veth 10.200.250.1/24,10.200.250.2/24 -- ip -o link
+  assert_equal "$(ip -o link | awk -F': ' '{ print $2 }')" "$before"
+}
+
+@test "starter 06-user stops at its first TODO, as root and as an unprivileged user" {
+  starter_fails_safely 06-user --hostname box -- id -u
+  run --separate-stderr setpriv --reuid="${NSLAB_ROOTLESS_UID:-65534}" --regid="${NSLAB_ROOTLESS_UID:-65534}" \
+    --clear-groups "$NSLAB_BUILD_DIR/bin/labs/06-user" --hostname box -- id -u
+  assert_equal "$status" 125
+  assert_equal "$output" ""
+  grep -qxE "06-user: TODO\(lab 06\): implement .+ — see docs/\{en,zh\}/lab06-user\.md#lab06-[a-z]+" <<< "$stderr"
+}

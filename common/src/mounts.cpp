@@ -14,6 +14,7 @@
 
 #include "flag_names.hpp"
 #include "nslab/error.hpp"
+#include "nslab/namespaces.hpp"
 
 namespace nslab {
 
@@ -56,7 +57,12 @@ void mount_checked(const char* source, const std::string& target, const char* fs
   const int saved = errno;
   std::string hint;
   if (saved == ENOSPC) hint = "the mount limit was reached (/proc/sys/fs/mount-max), not a full disk";
-  if (saved == EPERM) hint = "mounting needs CAP_SYS_ADMIN in the user namespace that owns this mount namespace";
+  if (saved == EPERM) {
+    hint = "mounting needs CAP_SYS_ADMIN in the user namespace that owns this mount namespace";
+    // Ubuntu's AppArmor switch lets the user namespace be made, then denies
+    // its capabilities: the first mount is where it shows (PITFALLS 11).
+    if (const std::string setting = restrictive_userns_setting(); !setting.empty()) hint += "; " + setting;
+  }
   throw Error(saved, describe_mount(source, shown_target.empty() ? target : shown_target, fstype, flags, data),
               hint);
 }

@@ -77,25 +77,25 @@ std::string explain_clone_errno(int errnum, int flags, const std::string& sysctl
       // user_namespaces(7), "/proc/sys/user": one limit per kind, per user namespace.
       std::string at_zero;
       std::string others;
+      std::string first_sysctl_at_zero;
       for (const NamespaceKind& kind : kNamespaceKinds) {
         if ((flags & kind.clone_flag) == 0 || kind.clone_flag == CLONE_NEWTIME) continue;
         const std::string path = sysctl_dir + "/max_" + std::string(kind.name) + "_namespaces";
         std::ifstream in(path);
         long limit = -1;
         if (!(in >> limit)) continue;
+        if (limit == 0 && at_zero.empty()) first_sysctl_at_zero = "user.max_" + std::string(kind.name) + "_namespaces";
         std::string& list = limit == 0 ? at_zero : others;
         list += (list.empty() ? "" : ", ") + path + " is " + std::to_string(limit);
       }
       std::string hint = "a namespace limit was reached, not a full disk";
-      if (!at_zero.empty()) return hint + ": " + at_zero;
+      if (!at_zero.empty()) return hint + ": " + at_zero + " (as root, sysctl -w " + first_sysctl_at_zero + "=10000 raises it)";
       if (!others.empty()) return hint + ": " + others;
       return hint + ": see " + sysctl_dir + "/max_*_namespaces";
     }
     case EPERM:
-      return (flags & CLONE_NEWUSER) != 0
-                 ? "user namespaces may be restricted here: see user.max_user_namespaces, "
-                   "kernel.unprivileged_userns_clone or kernel.apparmor_restrict_unprivileged_userns"
-                 : "creating namespaces needs CAP_SYS_ADMIN: run it as root";
+      return (flags & CLONE_NEWUSER) != 0 ? userns_restriction_hint()
+                                          : "creating namespaces needs CAP_SYS_ADMIN: run it as root";
     case EUSERS:
       return "too many nested user or PID namespaces (the kernel allows 32 levels)";
     case EINVAL:
@@ -103,6 +103,36 @@ std::string explain_clone_errno(int errnum, int flags, const std::string& sysctl
     default:
       return "";
   }
+}
+
+std::string restrictive_userns_setting(const std::string& proc_sys) {
+  auto read_value = [&proc_sys](const std::string& name) -> long {
+    std::ifstream in(proc_sys + "/" + name);
+    long value = -1;
+    return (in >> value) ? value : -1;
+  };
+  // user_namespaces(7) and the distributions' own switches, in the order a
+  // clone(CLONE_NEWUSER) meets them.
+  if (read_value("user/max_user_namespaces") == 0) {
+    return "user namespaces are off: user.max_user_namespaces is 0 (as root, sysctl -w user.max_user_namespaces=10000)";
+  }
+  if (read_value("kernel/unprivileged_userns_clone") == 0) {
+    return "unprivileged user namespaces are off: kernel.unprivileged_userns_clone is 0 (as root, sysctl -w "
+           "kernel.unprivileged_userns_clone=1)";
+  }
+  if (read_value("kernel/apparmor_restrict_unprivileged_userns") == 1) {
+    return "AppArmor restricts unprivileged user namespaces: kernel.apparmor_restrict_unprivileged_userns is 1 (as "
+           "root, sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or give this program an AppArmor profile "
+           "that allows userns)";
+  }
+  return {};
+}
+
+std::string userns_restriction_hint(const std::string& proc_sys) {
+  std::string setting = restrictive_userns_setting(proc_sys);
+  if (!setting.empty()) return setting;
+  return "user namespaces may be restricted here: see user.max_user_namespaces, kernel.unprivileged_userns_clone "
+         "and kernel.apparmor_restrict_unprivileged_userns";
 }
 
 std::string NamespaceId::str() const { return kind + ":[" + std::to_string(inode) + "]"; }

@@ -1,20 +1,25 @@
 #include "nslab/process.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <iterator>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #ifdef NSLAB_ASAN
@@ -23,7 +28,9 @@
 
 #include "nslab/channel.hpp"
 #include "nslab/error.hpp"
+#include "nslab/fd.hpp"
 #include "nslab/namespaces.hpp"
+#include "nslab/signals.hpp"
 
 namespace nslab {
 namespace {
@@ -203,6 +210,74 @@ int kill_all_children() noexcept {
     // Out of memory while listing: nothing more can be done here.
   }
   return killed;
+}
+
+}  // namespace nslab
+
+namespace nslab {
+
+ProgramResult run_program(const std::vector<std::string>& argv) {
+  std::array<int, 2> pipe_fds{};
+  check(::pipe2(pipe_fds.data(), O_CLOEXEC), "pipe2 for " + quoted(argv.front()));
+  UniqueFd read_end(pipe_fds[0]);
+  UniqueFd write_end(pipe_fds[1]);
+  std::vector<char*> words;
+  words.reserve(argv.size() + 1);
+  for (const std::string& word : argv) words.push_back(const_cast<char*>(word.c_str()));
+  words.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == -1) throw_errno("fork for " + quoted(argv.front()));
+  if (pid == 0) {
+    // The runtime is single-threaded, so the child may do what the parent
+    // could; still, only plain system calls from here to execvp.
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null == -1 || ::dup2(null, STDIN_FILENO) == -1 || ::dup2(null, STDOUT_FILENO) == -1 ||
+        ::dup2(write_end.get(), STDERR_FILENO) == -1) {
+      ::_exit(126);
+    }
+    (void)::syscall(SYS_close_range, 3U, ~0U, 0U);
+    reset_signal_dispositions();
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execvp(words.front(), words.data());
+    const char* why = std::strerror(errno);
+    (void)!::write(STDERR_FILENO, words.front(), std::strlen(words.front()));
+    (void)!::write(STDERR_FILENO, ": ", 2);
+    (void)!::write(STDERR_FILENO, why, std::strlen(why));
+    ::_exit(127);
+  }
+  ChildProcess child(pid);
+  write_end.reset();
+  ProgramResult result;
+  std::array<char, 512> chunk{};
+  for (;;) {
+    const ssize_t got = ::read(read_end.get(), chunk.data(), chunk.size());
+    if (got == -1 && errno == EINTR) continue;
+    if (got <= 0) break;
+    if (result.error_output.size() < 4096) result.error_output.append(chunk.data(), static_cast<std::size_t>(got));
+  }
+  result.wait_status = child.wait();
+  while (!result.error_output.empty() &&
+         (result.error_output.back() == '\n' || result.error_output.back() == ' ')) {
+    result.error_output.pop_back();
+  }
+  return result;
+}
+
+std::string find_in_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string_view rest = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  for (;;) {
+    const auto colon = rest.find(':');
+    std::string candidate(rest.substr(0, colon));
+    if (candidate.empty()) candidate = ".";  // an empty entry is the working directory
+    candidate += '/';
+    candidate += name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    if (colon == std::string_view::npos) return {};
+    rest.remove_prefix(colon + 1);
+  }
 }
 
 }  // namespace nslab

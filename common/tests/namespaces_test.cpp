@@ -217,7 +217,8 @@ TEST_F(FakeSysctls, EnospcNamesTheLimitThatIsZero) {
   set_limit("uts", 0);
   set_limit("ipc", 31000);
   const std::string hint = explain_clone_errno(ENOSPC, CLONE_NEWUTS | CLONE_NEWIPC, dir_);
-  EXPECT_EQ(hint, "a namespace limit was reached, not a full disk: " + dir_ + "/max_uts_namespaces is 0");
+  EXPECT_EQ(hint, "a namespace limit was reached, not a full disk: " + dir_ +
+                      "/max_uts_namespaces is 0 (as root, sysctl -w user.max_uts_namespaces=10000 raises it)");
 }
 
 TEST_F(FakeSysctls, EnospcWithNoLimitAtZeroListsTheKindsAsked) {
@@ -242,5 +243,41 @@ TEST(ExplainCloneErrno, EpermSaysWhatToDo) {
   EXPECT_EQ(explain_clone_errno(EIO, CLONE_NEWUTS), "") << "nothing to add to other errnos";
 }
 
+
+// ---- userns_restriction_hint (PITFALLS 11) -----------------------------------
+
+class FakeProcSys : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::array<char, 32> dir_template{"/tmp/nslab-procsys.XXXXXX"};
+    ASSERT_NE(::mkdtemp(dir_template.data()), nullptr);
+    dir_ = dir_template.data();
+    ASSERT_EQ(std::system(("mkdir -p '" + dir_ + "/user' '" + dir_ + "/kernel'").c_str()), 0);
+  }
+  void TearDown() override { (void)std::system(("rm -rf '" + dir_ + "'").c_str()); }
+  void set(const std::string& name, int value) const { std::ofstream(dir_ + "/" + name) << value << "\n"; }
+  std::string dir_;
+};
+
+TEST_F(FakeProcSys, NamesTheSettingThatIsRestrictiveAndHowToChangeIt) {
+  set("user/max_user_namespaces", 0);
+  EXPECT_NE(userns_restriction_hint(dir_).find("user.max_user_namespaces is 0"), std::string::npos);
+  set("user/max_user_namespaces", 1000);
+  set("kernel/unprivileged_userns_clone", 0);
+  EXPECT_NE(userns_restriction_hint(dir_).find("sysctl -w kernel.unprivileged_userns_clone=1"), std::string::npos);
+  set("kernel/unprivileged_userns_clone", 1);
+  set("kernel/apparmor_restrict_unprivileged_userns", 1);
+  EXPECT_NE(userns_restriction_hint(dir_).find("kernel.apparmor_restrict_unprivileged_userns is 1"),
+            std::string::npos);
+}
+
+TEST_F(FakeProcSys, WithNoSettingRestrictiveNamesAllThree) {
+  set("user/max_user_namespaces", 1000);
+  const std::string hint = userns_restriction_hint(dir_);
+  for (const char* name : {"user.max_user_namespaces", "kernel.unprivileged_userns_clone",
+                           "kernel.apparmor_restrict_unprivileged_userns"}) {
+    EXPECT_NE(hint.find(name), std::string::npos) << hint;
+  }
+}
 }  // namespace
 }  // namespace nslab

@@ -404,5 +404,46 @@ TEST(ChildProcess, AfterEchildTheDestructorDoesNotKillThatPid) {
   kill_and_wait(sibling);
 }
 
+
+// ---- run_program, find_in_path (lab 06's newuidmap and newgidmap) ----------
+
+TEST(RunProgram, ReturnsTheExitStatusAndWhatItSaidOnStderr) {
+  const ProgramResult result = run_program({"sh", "-c", "echo out; echo 'it failed' >&2; exit 3"});
+  ASSERT_TRUE(WIFEXITED(result.wait_status));
+  EXPECT_EQ(WEXITSTATUS(result.wait_status), 3);
+  EXPECT_EQ(result.error_output, "it failed") << "stdout goes to /dev/null, the trailing newline is cut";
+}
+
+TEST(RunProgram, TheHelperGetsNoFdButZeroToTwoAndNoBlockedSignal) {
+  // Not close-on-exec: run_program must close it anyway. (A high number: ls's
+  // own fd on /proc/self/fd is the lowest free one.)
+  const int extra = ::dup2(STDERR_FILENO, 37);
+  ASSERT_EQ(extra, 37);
+  const std::string fd = std::to_string(extra);
+  sigset_t block;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTERM);
+  sigset_t old;
+  ::sigprocmask(SIG_BLOCK, &block, &old);
+  const ProgramResult result =
+      run_program({"sh", "-c", "ls /proc/self/fd >&2; grep SigBlk /proc/self/status >&2"});
+  ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  ::close(extra);
+  EXPECT_EQ(WEXITSTATUS(result.wait_status), 0);
+  EXPECT_EQ(result.error_output.find("\n" + fd + "\n"), std::string::npos) << result.error_output;
+  EXPECT_NE(result.error_output.find("SigBlk:\t0000000000000000"), std::string::npos) << result.error_output;
+}
+
+TEST(RunProgram, AMissingProgramIs127WithTheReason) {
+  const ProgramResult result = run_program({"/nonexistent/nslab-helper"});
+  ASSERT_TRUE(WIFEXITED(result.wait_status));
+  EXPECT_EQ(WEXITSTATUS(result.wait_status), 127);
+  EXPECT_NE(result.error_output.find("No such file or directory"), std::string::npos) << result.error_output;
+}
+
+TEST(FindInPath, FindsWhatExecvpWouldAndNothingElse) {
+  EXPECT_FALSE(find_in_path("sh").empty());
+  EXPECT_EQ(find_in_path("nslab-no-such-program"), "");
+}
 }  // namespace
 }  // namespace nslab

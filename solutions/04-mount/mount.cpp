@@ -23,6 +23,7 @@
 #include <cctype>
 #include <climits>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "nslab/error.hpp"
@@ -50,11 +51,12 @@ void make_mounts_private(const Context& ctx) {
 //! [mount-proc]
 // proc(5): a proc filesystem shows the PID namespace of the process that mounts
 // it. We are PID 1 of the new namespace, so this /proc lists only the container.
-void mount_proc(const Context& ctx, const std::string& target) {
+// SHOWN is the path for messages, when TARGET is a /proc/self/fd/N.
+void mount_proc(const Context& ctx, const std::string& target, const std::string& shown) {
   // >>> lab 04: mount a fresh proc filesystem for the new PID namespace | docs/{en,zh}/lab04-mount.md#lab04-proc
-  mount_checked("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+  mount_checked("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, shown);
   // <<< lab 04
-  ctx.narrator.say("mounted a new proc on " + target + ": it lists this PID namespace only");
+  ctx.narrator.say("mounted a new proc on " + shown + ": it lists this PID namespace only");
 }
 //! [mount-proc]
 
@@ -110,11 +112,37 @@ void mount_tmp(const Context& ctx, int root_fd, const std::string& rootfs) {
   ctx.narrator.say("mounted a tmpfs on " + rootfs + "/tmp");
 }
 
+// /sys, when the root filesystem has the directory: a fresh sysfs, read-only.
+// sysfs shows the network devices of the namespace of the process that mounts
+// it (sysfs(5)): from lab 05 on, the container's own, lo and eth0.
+void mount_sys(const Context& ctx, int root_fd, const std::string& rootfs) {
+  UniqueFd point;
+  try {
+    point = open_mount_point(root_fd, rootfs, "sys");
+  } catch (const Error& e) {
+    if (e.errnum() == ENOENT) return;  // no /sys in this root filesystem: none mounted
+    throw;
+  }
+  mount_checked("sysfs", fd_path(point.get()), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr,
+                rootfs + "/sys");
+  ctx.narrator.say("mounted a read-only sysfs on " + rootfs + "/sys");
+}
+
 // Opens PATH, which must be the very directory prepare() checked: between the
 // check and now, whoever can write to its parent could have swapped it for a
 // link to the host's "/", so the path alone proves nothing; its identity does.
 UniqueFd open_checked_rootfs(const std::string& path, const RootFs& rootfs) {
   UniqueFd fd(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd && errno == EACCES) {
+    // Lab 06 with --uid-map: the container's root is an ordinary uid outside.
+    const int saved = errno;
+    std::ifstream map("/proc/self/uid_map");  // "0 100000 65536": our uid 0 is 100000 outside
+    unsigned long inside = 1;
+    unsigned long outside = 0;
+    const std::string who = (map >> inside >> outside) && inside == 0 ? "uid " + std::to_string(outside) : "another uid";
+    throw Error(saved, "open(" + quoted(rootfs.path) + ")",
+                "the container's root is " + who + " to the host, and every directory on the way must let it through");
+  }
   if (!fd) throw_errno("open(" + quoted(rootfs.path) + ")");
   struct stat info {};
   check(::fstat(fd.get(), &info), "fstat " + printable(rootfs.path));
@@ -139,6 +167,12 @@ void pivot_into(const Context& ctx, const RootFs& rootfs) {
   const UniqueFd root = open_checked_rootfs(".", rootfs);  // the bind mount just made
   mount_minimal_dev(ctx, root.get(), dir);
   mount_tmp(ctx, root.get(), dir);
+  mount_sys(ctx, root.get(), dir);
+  // /proc too, before the pivot: in a user namespace (lab 06) the kernel lets
+  // us mount a proc only while a full view of one is already in this mount
+  // namespace — the host's /proc, until the old root goes. (No man page says
+  // so; the kernel's mount_too_revealing() in fs/namespace.c does.)
+  mount_proc(ctx, fd_path(open_mount_point(root.get(), dir, "proc").get()), dir + "/proc");
   check(::syscall(SYS_pivot_root, ".", "."), "pivot_root(\".\", \".\") into " + printable(dir));
   // The old root must not pass the unmount on to any peer: make it a slave
   // first (all our mounts are private already; this keeps it so if that changes).
@@ -274,8 +308,11 @@ std::optional<Isolation> MountNamespace::isolation() const {
 //! [mount-setup]
 void MountNamespace::setup_inside(Context& ctx) {
   make_mounts_private(ctx);  // first: before any mount (PITFALLS 1)
-  if (rootfs_) pivot_into(ctx, *rootfs_);
-  mount_proc(ctx, "/proc");  // after the pivot, in the new root
+  if (rootfs_) {
+    pivot_into(ctx, *rootfs_);  // with its /proc, mounted on the way
+  } else {
+    mount_proc(ctx, "/proc", "/proc");
+  }
 }
 //! [mount-setup]
 

@@ -41,6 +41,19 @@ std::string clone_flags_to_string(unsigned long flags);
 /// (tests give another).
 std::string explain_clone_errno(int errnum, int flags, const std::string& sysctl_dir = "/proc/sys/user");
 
+/// @brief Why an unprivileged user namespace may be refused here (PITFALLS 11),
+/// for the hint of an EPERM or EACCES: the setting found restrictive under
+/// @p proc_sys — `user.max_user_namespaces` at 0, Debian's
+/// `kernel.unprivileged_userns_clone` at 0, Ubuntu's
+/// `kernel.apparmor_restrict_unprivileged_userns` at 1 — and how to change it;
+/// when none is, all three names.
+std::string userns_restriction_hint(const std::string& proc_sys = "/proc/sys");
+
+/// @brief The restrictive setting userns_restriction_hint() would name, or ""
+/// when none of the three is set to restrict: for errors whose usual cause is
+/// another (a mount's EPERM), so that the setting is named only when it applies.
+std::string restrictive_userns_setting(const std::string& proc_sys = "/proc/sys");
+
 /// @brief A namespace's identity: its kind and inode number, as the kernel shows
 /// them in the link /proc/PID/ns/KIND -> "uts:[4026531838]".
 struct NamespaceId {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace nslab {
 
@@ -83,6 +84,23 @@ void set_process_title(const std::string& title) noexcept;
 /// block, readable by the container as /proc/1/environ (PITFALLS 19). `environ`
 /// must not be used afterwards: its strings are now empty.
 void erase_environment_block() noexcept;
+
+/// @brief What a helper program run by run_program() did.
+struct ProgramResult {
+  int wait_status = 0;       ///< as waitpid(2) reports it
+  std::string error_output;  ///< what it wrote on stderr (at most 4 KiB), for the error line
+};
+
+/// @brief Runs a helper program, @p argv (searched in PATH), to its end — lab
+/// 06's newuidmap(1) and newgidmap(1). It starts with fds 0 and 1 on /dev/null,
+/// its stderr captured, no other fd, every signal at its default action and
+/// none blocked, whatever the runtime holds.
+/// @throws Error from pipe2(2), fork(2) or waitpid(2); a program that cannot be
+///         run shows as exit status 127, with the reason in error_output.
+ProgramResult run_program(const std::vector<std::string>& argv);
+
+/// @brief Finds @p name in PATH, as execvp(3) would; "" when it is not there.
+std::string find_in_path(const std::string& name);
 
 /// @brief True when this process has capability @p cap in its effective set
 /// (read from CapEff in /proc/self/status).

@@ -178,7 +178,7 @@ DOC=lab01-uts.md
     'echo 0 > /proc/sys/user/max_uts_namespaces && exec env NSLAB_GUARD="$1" "$2" -- true' sh "$NSLAB_GUARD_TOKEN" "$NSLAB_PROGRAM"
   assert_equal "$status" 125
   expect "the flags by name, the errno, and the limit that caused it" "$DOC#lab01-errors" -- \
-    grep -qxF '01-uts: clone(CLONE_NEWUTS|SIGCHLD): No space left on device (a namespace limit was reached, not a full disk: /proc/sys/user/max_uts_namespaces is 0)' <<< "$stderr"
+    grep -qxF '01-uts: clone(CLONE_NEWUTS|SIGCHLD): No space left on device (a namespace limit was reached, not a full disk: /proc/sys/user/max_uts_namespaces is 0 (as root, sysctl -w user.max_uts_namespaces=10000 raises it))' <<< "$stderr"
 }
 
 @test "an error line echoes no control byte and stays short" {

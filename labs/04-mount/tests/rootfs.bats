@@ -29,8 +29,8 @@ lab_setup() {
   assert_success
   expect "ps lists PID 1 and ps, nothing of the host" "$DOC#lab04-proc" -- [ "$(grep -cE '^ +[0-9]+ ' <<< "$output")" -le 2 ]
   mounts=$(awk 'NF == 6 { print $2 }' <<< "$output" | sort | xargs echo)
-  expect "only /, /dev and its six devices, /proc, /tmp are mounted" "$DOC#lab04-pivot" -- \
-    [ "$mounts" = "/ /dev /dev/full /dev/null /dev/random /dev/tty /dev/urandom /dev/zero /proc /tmp" ]
+  expect "only /, /dev and its six devices, /proc, /sys (read-only), /tmp are mounted" "$DOC#lab04-pivot" -- \
+    [ "$mounts" = "/ /dev /dev/full /dev/null /dev/random /dev/tty /dev/urandom /dev/zero /proc /sys /tmp" ]
 }
 
 @test "the old root is detached: no mount of the host's / remains" {
@@ -222,4 +222,30 @@ lab_setup() {
   run --separate-stderr ct --rootfs "$hostile" -- true
   assert_equal "$status" 125
   assert_equal "$stderr" "04-mount: --rootfs $hostile: dev and tmp lead to the same directory"
+}
+
+@test "/sys is a fresh read-only sysfs, and absent when the root filesystem has no sys/" {
+  run ct --rootfs "$ROOTFS" -- sh -c 'grep " /sys " /proc/mounts; touch /sys/nslab-probe 2>/dev/null && echo WRITABLE; ls /sys/class/net'
+  assert_success
+  expect "a sysfs on /sys, mounted ro" "$DOC#lab04-pivot" -- grep -qE '^sysfs /sys sysfs ro,' <<< "${lines[0]}"
+  expect "it cannot be written" "$DOC#lab04-pivot" -- [ "$(grep -c WRITABLE <<< "$output")" -eq 0 ]
+  # Lab 04 has no network namespace: its sysfs shows the host's links (lab 05 changes that).
+  expect "its class/net lists the links of the caller's network namespace, as ip link does" "$DOC#lab04-pivot" -- \
+    [ "$(sed 1d <<< "$output" | sort | xargs echo)" = "$(ip -o link | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort | xargs echo)" ]
+  bare=$BATS_TEST_TMPDIR/bare
+  cp -a "$ROOTFS" "$bare"
+  rmdir "$bare/sys"
+  run ct --rootfs "$bare" -- sh -c 'grep -c " /sys " /proc/mounts'
+  expect "no /sys mounted where the root filesystem has no sys/" "$DOC#lab04-pivot" -- [ "$output" = 0 ]
+}
+
+@test "a sys that is a symlink to a host path is resolved inside the root filesystem" {
+  hostile=$BATS_TEST_TMPDIR/hostile
+  cp -a "$ROOTFS" "$hostile"
+  rmdir "$hostile/sys"
+  ln -s /etc "$hostile/sys"
+  run ct --rootfs "$hostile" -- sh -c 'grep " /etc " /proc/mounts'
+  assert_success
+  expect "the sysfs lands on the rootfs's own /etc, inside" "$DOC#lab04-symlinks" -- grep -q '^sysfs /etc sysfs ro,' <<< "$output"
+  expect "the host's /etc is no sysfs" "$DOC#lab04-symlinks" -- [ "$(stat -f -c %T /etc)" != sysfs ]
 }
