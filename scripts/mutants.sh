@@ -4,8 +4,9 @@
 # Each mutant is a copy of the solutions with one line of isolation removed. It is
 # built, and its lab's Bats tests are run against it inside scripts/sandbox.sh (so a
 # mutant that renames "the host" only renames the sandbox). A mutant must be
-# *killed*: at least one test fails. The unmutated solution runs the same way
-# first, as a control: it must pass there, or a kill would prove nothing.
+# *killed*: at least one test fails (the run stops at the first that does). The
+# unmutated solution runs the same way first, as a control: it must pass there,
+# or a kill would prove nothing.
 #
 #   scripts/mutants.sh [NAME...]       (default: all)
 #
@@ -61,7 +62,25 @@ cmake -S "$work/src" -B "$work/build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS
 # run_tests LAB PROGRAM: the lab's Bats tests against PROGRAM, in the sandbox.
 run_tests() {
   NSLAB_BIN=$2 NSLAB_SOURCE_DIR=$top NSLAB_BUILD_DIR=$build \
-    "$top/scripts/sandbox.sh" bats "$top/labs/$1/tests" >"$work/last.log" 2>&1
+    "$top/scripts/sandbox.sh" bats --tap "$top/labs/$1/tests" >"$work/last.log" 2>&1
+}
+
+# kill_with_tests LAB PROGRAM: the same, but stops at the first failing test,
+# which is all a mutant needs to be killed: fails (status 1) then. The sandbox
+# goes with its first process, so nothing of the stopped run is left.
+kill_with_tests() {
+  NSLAB_BIN=$2 NSLAB_SOURCE_DIR=$top NSLAB_BUILD_DIR=$build \
+    "$top/scripts/sandbox.sh" bats --tap "$top/labs/$1/tests" >"$work/last.log" 2>&1 &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    if grep -q '^not ok' "$work/last.log"; then
+      kill -KILL "$pid" 2>/dev/null
+      wait "$pid" 2>/dev/null
+      return 1
+    fi
+    sleep 0.1
+  done
+  wait "$pid"
 }
 
 killed=0 survived=0 broken=0
@@ -92,13 +111,12 @@ for entry in "${mutants[@]}"; do
   fi
   cp "$work/build/bin/solutions/$lab" "$work/mutant"
   cp "$work/original" "$src"
-  if run_tests "$lab" "$work/mutant"; then
+  if kill_with_tests "$lab" "$work/mutant"; then
     echo "mutant $name ($lab): SURVIVED — no test of lab $lab notices it"
     survived=$((survived + 1))
   else
-    failing=$(grep -c '^not ok' "$work/last.log")
     first=$(grep -m1 '^not ok' "$work/last.log" | sed 's/^not ok [0-9]* //')
-    echo "mutant $name ($lab): killed by $failing failing test(s), first: $first"
+    echo "mutant $name ($lab): killed, by: ${first:-(no test ran: see the sandbox output)}"
     killed=$((killed + 1))
   fi
 done

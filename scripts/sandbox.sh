@@ -14,5 +14,7 @@ if [ "$(id -u)" != 0 ]; then
   echo "sandbox: needs root (unshare of UTS, IPC, mount, PID and network namespaces)" >&2
   exit 125
 fi
-exec unshare --uts --ipc --net --mount --propagation private --pid --fork --mount-proc \
+# --kill-child: if this script is killed, the sandbox's first process — and
+# with it every process of the sandbox's PID namespace — dies too.
+exec unshare --uts --ipc --net --mount --propagation private --pid --fork --kill-child --mount-proc \
   -- sh -c 'ip link set lo up 2>/dev/null; exec "$@"' sandbox "$@"

@@ -86,7 +86,7 @@ count "starters drifted from solutions (scripts/make-starters.sh)" $?
 
 step "mutants: each lab's tests catch the loss of its isolation"
 bash scripts/mutants.sh | tee "$log/mutants.log"
-mutants_killed=$(grep -c ': killed by' "$log/mutants.log")
+mutants_killed=$(grep -c '): killed, by: ' "$log/mutants.log")
 mutants_bad=$(grep -cE 'SURVIVED|BROKEN|FAILED' "$log/mutants.log")
 passed=$((passed + mutants_killed)); failed=$((failed + mutants_bad))
 [ "$mutants_bad" -eq 0 ] || failures+=("$mutants_bad mutant check(s), see above")

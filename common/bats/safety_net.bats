@@ -36,3 +36,16 @@ lab_setup() {
   expect "exit status 125, and no mount was added to the stand-in host (99)" lab04-mount.md#lab04-flag -- [ "$status" -eq 125 ]
   assert_equal "$stderr" "04-mount: refusing to change mounts (make them private, mount /proc): this process is still in the host's mnt namespace (clone_flags() asked for no CLONE_NEWNS) — see docs/{en,zh}/lab04-mount.md#lab04-flag"
 }
+
+@test "a runtime whose /proc is another PID namespace's writes no map and holds no namespace through it" {
+  # unshare --pid --fork without --mount-proc: /proc/CHILD would be another process.
+  run --separate-stderr unshare --pid --fork "$NSLAB_BUILD_DIR/bin/solutions/06-user" -- true
+  assert_equal "$status" 125
+  is_one_line_matching "$stderr" '^06-user: /proc is not this PID namespace.s: /proc/self is [0-9]+, getpid\(\) is 1 '
+  run --separate-stderr unshare --pid --fork "$NSLAB_BUILD_DIR/bin/solutions/05-net" --veth 10.200.22.1/24,10.200.22.2/24 -- true
+  assert_equal "$status" 125
+  is_one_line_matching "$stderr" '^05-net: --veth: /proc is not this PID namespace.s'
+  # Labs that need no child's /proc file still run there (lab 03's nested-namespace exercise).
+  run --separate-stderr unshare --pid --fork "$NSLAB_BUILD_DIR/bin/solutions/03-pid" -- sh -c 'echo $$'
+  assert_equal "$output" 1
+}

@@ -72,6 +72,9 @@ ssize_t receive_record(int fd, Record& record, int flags) {
   do {
     got = ::recv(fd, &record, sizeof record, flags);
   } while (got == -1 && errno == EINTR);
+  // A peer that died with a record of ours unread resets the connection: for
+  // us, that is its end, as end-of-file is.
+  if (got == -1 && errno == ECONNRESET) return 0;
   if (got == -1 && !((flags & MSG_DONTWAIT) != 0 && errno == EAGAIN)) throw_errno("recv(channel)");
   return got;
 }

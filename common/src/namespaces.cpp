@@ -135,6 +135,16 @@ std::string userns_restriction_hint(const std::string& proc_sys) {
          "and kernel.apparmor_restrict_unprivileged_userns";
 }
 
+std::string foreign_proc_problem() {
+  std::array<char, 32> link{};
+  const ssize_t length = ::readlink("/proc/self", link.data(), link.size() - 1);
+  if (length == -1) return "/proc/self cannot be read (is a proc mounted on /proc?)";
+  const std::string self(link.data(), static_cast<std::size_t>(length));
+  if (self == std::to_string(::getpid())) return {};
+  return "/proc is not this PID namespace's: /proc/self is " + self + ", getpid() is " + std::to_string(::getpid()) +
+         " (mount a proc for it, e.g. unshare --pid --fork --mount-proc)";
+}
+
 std::string NamespaceId::str() const { return kind + ":[" + std::to_string(inode) + "]"; }
 
 std::optional<NamespaceId> parse_namespace_link(std::string_view link) {

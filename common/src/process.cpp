@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -12,6 +13,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -216,7 +218,7 @@ int kill_all_children() noexcept {
 
 namespace nslab {
 
-ProgramResult run_program(const std::vector<std::string>& argv) {
+ProgramResult run_program(const std::vector<std::string>& argv, std::chrono::milliseconds time_limit) {
   std::array<int, 2> pipe_fds{};
   check(::pipe2(pipe_fds.data(), O_CLOEXEC), "pipe2 for " + quoted(argv.front()));
   UniqueFd read_end(pipe_fds[0]);
@@ -250,14 +252,44 @@ ProgramResult run_program(const std::vector<std::string>& argv) {
   ChildProcess child(pid);
   write_end.reset();
   ProgramResult result;
+  // Until the helper exits — not until end-of-file, which a child it left in
+  // the background could hold off — and for 10 s at most: the runtime holds
+  // its signals meanwhile, so a helper that hangs must not hang it too.
+  const auto deadline = std::chrono::steady_clock::now() + time_limit;
   std::array<char, 512> chunk{};
+  bool open = true;
   for (;;) {
+    int status = 0;
+    const pid_t ended = ::waitpid(pid, &status, WNOHANG);
+    if (ended == -1 && errno != EINTR) throw_errno("waitpid " + quoted(argv.front()));
+    if (ended == pid) {
+      (void)child.release();
+      result.wait_status = status;
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      child.kill_and_reap();
+      result.wait_status = W_EXITCODE(0, SIGKILL);
+      result.error_output += (result.error_output.empty() ? "" : " ");
+      result.error_output += "(killed: it had not finished within " + std::to_string(time_limit.count()) + " ms)";
+      return result;
+    }
+    pollfd entry{read_end.get(), POLLIN, 0};
+    const int ready = ::poll(&entry, open ? 1 : 0, 50);
+    if (ready == 1) {
+      const ssize_t got = ::read(read_end.get(), chunk.data(), chunk.size());
+      if (got > 0 && result.error_output.size() < 4096) result.error_output.append(chunk.data(), static_cast<std::size_t>(got));
+      if (got == 0) open = false;
+    }
+  }
+  // What it wrote before it exited, without waiting for anyone else.
+  for (;;) {
+    pollfd entry{read_end.get(), POLLIN, 0};
+    if (!open || ::poll(&entry, 1, 0) != 1) break;
     const ssize_t got = ::read(read_end.get(), chunk.data(), chunk.size());
-    if (got == -1 && errno == EINTR) continue;
     if (got <= 0) break;
     if (result.error_output.size() < 4096) result.error_output.append(chunk.data(), static_cast<std::size_t>(got));
   }
-  result.wait_status = child.wait();
   while (!result.error_output.empty() &&
          (result.error_output.back() == '\n' || result.error_output.back() == ' ')) {
     result.error_output.pop_back();
@@ -267,14 +299,17 @@ ProgramResult run_program(const std::vector<std::string>& argv) {
 
 std::string find_in_path(const std::string& name) {
   const char* path = std::getenv("PATH");
-  std::string_view rest = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  std::string_view rest = path != nullptr && *path != '\0' ? path : "/usr/local/bin:/usr/bin:/bin";
   for (;;) {
     const auto colon = rest.find(':');
     std::string candidate(rest.substr(0, colon));
-    if (candidate.empty()) candidate = ".";  // an empty entry is the working directory
-    candidate += '/';
-    candidate += name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    // An empty entry would mean the working directory: never, for a helper
+    // that runs with privilege.
+    if (!candidate.empty()) {
+      candidate += '/';
+      candidate += name;
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
     if (colon == std::string_view::npos) return {};
     rest.remove_prefix(colon + 1);
   }

@@ -261,7 +261,13 @@ class Pipeline {
 
     // Outside, then GO: the child unshares what comes late, sets up inside, execs.
     for (Module* module : modules_) module->setup_outside(ctx_);
-    channel.send(MessageKind::go);
+    try {
+      channel.send(MessageKind::go);
+    } catch (const Error& e) {
+      // The child died while we worked outside: say how, as for a silent end.
+      if (e.errnum() != EPIPE && e.errnum() != ECONNRESET) throw;
+      return child_failed(child, Message{}, "before COMMAND started");
+    }
     reply = await(channel, signals);
     if (reply.signal != 0) return stopped_by(reply.signal);
     if (reply.message.kind != MessageKind::exec) return child_failed(child, reply.message, "before COMMAND started");
@@ -363,6 +369,10 @@ class Pipeline {
   // Tells, for a classroom, which namespaces the child has that the host has not.
   void narrate_namespaces() const {
     if (!ctx_.narrator.enabled() || ctx_.clone_flags == 0) return;
+    if (const std::string problem = foreign_proc_problem(); !problem.empty()) {
+      ctx_.narrator.say("  (no comparison of namespaces: " + problem + ")");
+      return;
+    }
     for (const NamespaceKind& kind : kNamespaceKinds) {
       if ((ctx_.clone_flags & kind.clone_flag) == 0) continue;
       try {

@@ -69,6 +69,11 @@ TEST(ParseVeth, RefusesEachBadValueNamingWhy) {
       {"10.200.1.1/32,10.200.1.2/32", "no room for two addresses"},
       {"10.200.1.1/4,10.200.1.2/4", "too much of the address space"},
       {"10.200.1.1/24,fe80::1/64", "not an IPv4 address"},
+      {"0.1.2.3/24,0.1.2.4/24", "this network"},
+      {"127.1.0.1/24,127.1.0.2/24", "loopback"},
+      {"224.0.0.1/24,224.0.0.2/24", "multicast"},
+      {"250.0.0.1/24,250.0.0.2/24", "reserved"},
+      {"10.200.1.1/024,10.200.1.2/24", "prefix length must be a number"},
   };
   for (const auto& [value, why] : cases) {
     const auto e = error_from([value = value] { (void)parse_veth(value); });
@@ -105,7 +110,8 @@ TEST(ParseIdRange, ReadsInOutCount) {
 
 TEST(ParseIdRange, RefusesBadValuesNamingTheOption) {
   for (const char* bad : {"", "0", "0:1", "0:1:2:3", "a:1:1", "0:1:x", "-1:1:1", "0::1", ":0:1", "0:1:", "0:1:1 ",
-                          "99999999999:0:1"}) {
+                          "99999999999:0:1", "4294967296:0:1", "0:4294967296:1", "0:0:4294967296",
+                          "4294967296:4294967296:18446744069414584321", "0:0:18446744073709551615"}) {
     const auto e = error_from([bad] { (void)parse_id_range(bad, "gid-map"); });
     ASSERT_TRUE(e.has_value()) << '"' << bad << "\" must be refused";
     EXPECT_EQ(std::string(e->what()).rfind("--gid-map ", 0), 0U) << e->what();

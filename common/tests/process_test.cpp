@@ -18,6 +18,7 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <optional>
@@ -444,6 +445,38 @@ TEST(RunProgram, AMissingProgramIs127WithTheReason) {
 TEST(FindInPath, FindsWhatExecvpWouldAndNothingElse) {
   EXPECT_FALSE(find_in_path("sh").empty());
   EXPECT_EQ(find_in_path("nslab-no-such-program"), "");
+}
+
+TEST(RunProgram, AHelperThatHangsIsKilledAtTheTimeLimit) {
+  const auto start = std::chrono::steady_clock::now();
+  const ProgramResult result = run_program({"sleep", "30"}, std::chrono::milliseconds(200));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  ASSERT_TRUE(WIFSIGNALED(result.wait_status));
+  EXPECT_EQ(WTERMSIG(result.wait_status), SIGKILL);
+  EXPECT_NE(result.error_output.find("not finished within 200 ms"), std::string::npos) << result.error_output;
+}
+
+TEST(RunProgram, WaitsForTheHelperNotForWhatItLeftHoldingStderr) {
+  const auto start = std::chrono::steady_clock::now();
+  const ProgramResult result = run_program({"sh", "-c", "echo said >&2; sleep 5 & exit 0"});
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3))
+      << "the background sleep holds the pipe; the helper itself has exited";
+  EXPECT_EQ(WEXITSTATUS(result.wait_status), 0);
+  EXPECT_EQ(result.error_output, "said");
+}
+
+TEST(FindInPath, NeverLooksInTheWorkingDirectory) {
+  const char* saved = std::getenv("PATH");
+  const std::string old = saved != nullptr ? saved : "";
+  ::setenv("PATH", ":/nonexistent", 1);
+  // "sh" is not in /nonexistent; an empty entry would mean ".", which is never searched.
+  const std::string empty_entry = find_in_path("sh");
+  ::setenv("PATH", "", 1);
+  const std::string empty_path = find_in_path("sh");
+  ::setenv("PATH", old.c_str(), 1);
+  EXPECT_EQ(empty_entry, "");
+  EXPECT_FALSE(empty_path.empty()) << "an empty PATH is the default one";
+  EXPECT_EQ(empty_path.rfind("/", 0), 0U) << empty_path;
 }
 }  // namespace
 }  // namespace nslab

@@ -18,7 +18,10 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <linux/nsfs.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <sched.h>
 
@@ -30,6 +33,7 @@
 #include "05-net/netlink.hpp"
 #include "nslab/error.hpp"
 #include "nslab/fd.hpp"
+#include "nslab/namespaces.hpp"
 #include "nslab/process.hpp"
 
 namespace nslab {
@@ -142,9 +146,23 @@ struct HostAddress {
   std::string link;
 };
 
+std::vector<HostAddress> dump_host_addresses();
+
 // Every IPv4 address on the host's links: RTM_GETADDR as a dump,
 // `ip -4 -o address show`.
 std::vector<HostAddress> host_addresses() {
+  // A dump that the kernel saw change under it ends with EINTR
+  // (NLM_F_DUMP_INTR): it is then incomplete, and asked for again.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return dump_host_addresses();
+    } catch (const Error& e) {
+      if (e.errnum() != EINTR || attempt == 5) throw;
+    }
+  }
+}
+
+std::vector<HostAddress> dump_host_addresses() {
   Rtnetlink nl;
   nlmsghdr* request = nl.start(RTM_GETADDR);
   auto* family = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(request, sizeof(ifaddrmsg)));
@@ -169,6 +187,23 @@ std::vector<HostAddress> host_addresses() {
   return found;
 }
 
+// True when this process's user namespace owns its network namespace
+// (ioctl_ns(2), NS_GET_USERNS): only then do its capabilities act on it.
+bool owns_network_namespace() {
+  const UniqueFd net(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!net) throw_errno("open /proc/self/ns/net");
+  const UniqueFd owner(::ioctl(net.get(), NS_GET_USERNS));
+  if (!owner) {
+    if (errno == EPERM) return false;  // the owner is an ancestor we may not see: not ours
+    throw_errno("ioctl(/proc/self/ns/net, NS_GET_USERNS)");
+  }
+  struct stat owner_info {};
+  struct stat mine {};
+  check(::fstat(owner.get(), &owner_info), "fstat the owner of /proc/self/ns/net");
+  check(::stat("/proc/self/ns/user", &mine), "stat /proc/self/ns/user");
+  return owner_info.st_dev == mine.st_dev && owner_info.st_ino == mine.st_ino;
+}
+
 }  // namespace
 
 std::uint32_t Ipv4Cidr::mask() const { return prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix); }
@@ -188,7 +223,8 @@ Ipv4Cidr parse_ipv4_cidr(std::string_view text) {
   }
   const std::string_view prefix = text.substr(slash + 1);
   const auto [end, ec] = std::from_chars(prefix.data(), prefix.data() + prefix.size(), cidr.prefix);
-  if (prefix.empty() || ec != std::errc() || end != prefix.data() + prefix.size()) {
+  if (prefix.empty() || ec != std::errc() || end != prefix.data() + prefix.size() ||
+      (prefix.size() > 1 && prefix.front() == '0')) {
     throw UsageError("--veth: " + quoted(text, 40) + ": the prefix length must be a number from 0 to 32");
   }
   if (cidr.prefix > 32) {
@@ -214,6 +250,14 @@ VethPlan parse_veth(std::string_view value) {
     throw UsageError("--veth: /" + std::to_string(host.prefix) +
                      (host.prefix > 31 ? " leaves no room for two addresses in one subnet: use /8 to /31"
                                        : " would route too much of the address space to the container: use /8 to /31"));
+  }
+  for (const Ipv4Cidr* end : {&host, &container}) {
+    const std::uint32_t first = end->host_order() >> 24;
+    const char* why = first == 0     ? "0.0.0.0/8 means \"this network\", never a host's address"
+                      : first == 127 ? "127.0.0.0/8 is loopback, lo's alone"
+                      : first >= 224 ? "224.0.0.0 and above are multicast and reserved addresses, not a host's"
+                                     : nullptr;
+    if (why != nullptr) throw UsageError("--veth: " + end->text + ": " + why);
   }
   const std::uint32_t mask = host.mask();
   if ((host.host_order() & mask) != (container.host_order() & mask)) {
@@ -245,6 +289,7 @@ void NetNamespace::add_options(cli::Parser& parser) {
                    "link the container to the host with a veth pair: the host end gets HOST_CIDR, the "
                    "container's eth0 CONTAINER_CIDR and a default route via the host end (needs root)",
                    [this](std::string_view value) {
+                     if (veth_arg_) throw UsageError("--veth: given twice: a container has one veth pair");
                      (void)parse_veth(value);  // a bad value fails here, before anything runs
                      veth_arg_ = std::string(value);
                    });
@@ -263,10 +308,10 @@ std::optional<Isolation> NetNamespace::isolation() const {
 }
 
 // An address the host has already would be on two links at once, and the
-// host's traffic to it would go into the container. A subnet the host routes
-// already, as narrowly or more, would make two routes for it: the first one
-// wins, and the host could not reach the container (or the other link) —
-// ip(8) would take it without a word.
+// host's traffic to it would go into the container. A subnet that overlaps
+// one the host has would make two routes for the same addresses: the longer
+// prefix wins, or with equal ones the first, and the host could not reach the
+// container, or part of the other link — ip(8) would take it without a word.
 void NetNamespace::prepare(Context& ctx) {
   if (!veth_arg_) return;
   veth_ = parse_veth(*veth_arg_);
@@ -279,10 +324,11 @@ void NetNamespace::prepare(Context& ctx) {
                          existing.link + ": choose a subnet the host does not use");
       }
     }
-    if (existing.prefix >= veth_->host.prefix && (existing.address & mask) == subnet) {
-      throw UsageError("--veth: the host's link " + existing.link + " has " + address_text(existing.address) + "/" +
-                       std::to_string(existing.prefix) + ", inside " + address_text(subnet) + "/" +
-                       std::to_string(veth_->host.prefix) + ": choose a subnet the host does not use");
+    const std::uint32_t wider = existing.prefix < veth_->host.prefix ? Ipv4Cidr{{}, existing.prefix, {}}.mask() : mask;
+    if (existing.prefix > 0 && (existing.address & wider) == (subnet & wider)) {
+      throw UsageError("--veth: " + address_text(subnet) + "/" + std::to_string(veth_->host.prefix) +
+                       " overlaps " + address_text(existing.address) + "/" + std::to_string(existing.prefix) +
+                       " on the host's link " + existing.link + ": choose a subnet the host does not use");
     }
   }
   ctx.narrator.say("--veth: host end " + veth_->host.text + ", container's eth0 " + veth_->container.text);
@@ -292,9 +338,13 @@ void NetNamespace::check_privilege(const Context& ctx) const {
   (void)ctx;
   // Creating a link in the host's namespace needs CAP_NET_ADMIN there — in the
   // host's user namespace, which no user namespace of our own can give.
-  if (veth_ && !has_effective_capability(CAP_NET_ADMIN)) {
+  // (A capability counts in the user namespace that owns the host's network
+  // namespace; under `unshare -Ur` CapEff is full, but in a namespace of our own.)
+  if (veth_ && (!has_effective_capability(CAP_NET_ADMIN) || !owns_network_namespace())) {
     throw Error(0, "--veth needs CAP_NET_ADMIN on the host: run as root, or drop --veth");
   }
+  // setup_outside() holds the child's namespace through /proc/CHILD/ns/net.
+  if (const std::string problem = foreign_proc_problem(); veth_ && !problem.empty()) throw Error(0, "--veth: " + problem);
 }
 
 //! [net-outside]
@@ -318,6 +368,14 @@ void NetNamespace::setup_outside(Context& ctx) {
   // does the pair, and the runtime — not the kernel, later — deletes it.
   netns_ = UniqueFd(::open(("/proc/" + std::to_string(ctx.child) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
   add_address(nl, name, veth_->host);
+  // prepare() looked before clone; a container started at the same moment may
+  // have taken the address since (the kernel allows one address on two links).
+  for (const HostAddress& existing : host_addresses()) {
+    if (existing.address == veth_->host.host_order() && existing.link != name) {
+      throw Error(0, "--veth: " + address_text(existing.address) + " was just taken by the host's link " + existing.link +
+                         " (another container starting at the same moment?): choose a subnet of your own");
+    }
+  }
   set_link_up(nl, name);
   ctx.narrator.say("created veth " + name + " <-> " + kContainerEnd + " (in the container), " + name + " " +
                    veth_->host.text + " up");

@@ -128,6 +128,16 @@ void mount_sys(const Context& ctx, int root_fd, const std::string& rootfs) {
   ctx.narrator.say("mounted a read-only sysfs on " + rootfs + "/sys");
 }
 
+// For EACCES on the way into the root filesystem, with lab 06's --uid-map: the
+// container's root is an ordinary uid to the host.
+std::string remapped_root_hint() {
+  std::ifstream map("/proc/self/uid_map");  // "0 100000 65536": our uid 0 is 100000 outside
+  unsigned long inside = 1;
+  unsigned long outside = 0;
+  const std::string who = (map >> inside >> outside) && inside == 0 ? "uid " + std::to_string(outside) : "another uid";
+  return "the container's root is " + who + " to the host, and every directory on the way must let it through";
+}
+
 // Opens PATH, which must be the very directory prepare() checked: between the
 // check and now, whoever can write to its parent could have swapped it for a
 // link to the host's "/", so the path alone proves nothing; its identity does.
@@ -136,12 +146,7 @@ UniqueFd open_checked_rootfs(const std::string& path, const RootFs& rootfs) {
   if (!fd && errno == EACCES) {
     // Lab 06 with --uid-map: the container's root is an ordinary uid outside.
     const int saved = errno;
-    std::ifstream map("/proc/self/uid_map");  // "0 100000 65536": our uid 0 is 100000 outside
-    unsigned long inside = 1;
-    unsigned long outside = 0;
-    const std::string who = (map >> inside >> outside) && inside == 0 ? "uid " + std::to_string(outside) : "another uid";
-    throw Error(saved, "open(" + quoted(rootfs.path) + ")",
-                "the container's root is " + who + " to the host, and every directory on the way must let it through");
+    throw Error(saved, "open(" + quoted(rootfs.path) + ")", remapped_root_hint());
   }
   if (!fd) throw_errno("open(" + quoted(rootfs.path) + ")");
   struct stat info {};
@@ -163,7 +168,10 @@ void pivot_into(const Context& ctx, const RootFs& rootfs) {
   // through an fd on the directory prepare() checked.
   const UniqueFd checked = open_checked_rootfs(dir, rootfs);
   mount_checked(fd_path(checked.get()).c_str(), fd_path(checked.get()), nullptr, MS_BIND | MS_REC, nullptr, dir);
-  check(::chdir(dir.c_str()), "chdir(" + quoted(dir) + ")");
+  if (::chdir(dir.c_str()) == -1) {
+    const int saved = errno;
+    throw Error(saved, "chdir(" + quoted(dir) + ")", saved == EACCES ? remapped_root_hint() : "");
+  }
   const UniqueFd root = open_checked_rootfs(".", rootfs);  // the bind mount just made
   mount_minimal_dev(ctx, root.get(), dir);
   mount_tmp(ctx, root.get(), dir);
@@ -207,11 +215,14 @@ RootFs check_rootfs(const std::string& dir) {
   // Each mount point a directory of its own: with `dev -> tmp`, /dev would
   // be mounted and then hidden under /tmp, and /dev/null would be a file.
   std::vector<std::pair<const char*, struct stat>> seen;
-  for (const char* mount_point : {"proc", "dev", "tmp"}) {
+  // sys/ is optional: without it, no /sys is mounted; with it, it is checked alike.
+  for (const char* mount_point : {"proc", "dev", "tmp", "sys"}) {
+    const bool optional = std::string_view(mount_point) == "sys";
     struct stat point {};
     try {
       check(::fstat(open_mount_point(root_fd.get(), rootfs.path, mount_point).get(), &point), shown);
     } catch (const Error& e) {
+      if (optional && e.errnum() == ENOENT) continue;
       if (e.errnum() != ENOENT && e.errnum() != ENOTDIR) throw;
       throw Error(0, shown + ": no directory " + mount_point +
                          "/ to mount on (scripts/make-rootfs.sh DIR makes a complete one)");

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <ctime>
+#include <string>
 
 #include "nslab/error.hpp"
 
@@ -19,6 +20,32 @@ namespace {
 // The largest message a dump sends is one page or 8 KiB, the largest request
 // we build far less; 32 KiB (MNL_SOCKET_DUMP_SIZE in newer libmnl) is room for both.
 constexpr std::size_t kBufferSize = 32768;
+
+// The kernel's reason in an NLMSG_ERROR answer to request SEQUENCE, when an
+// extended ack carries one (NLMSGERR_ATTR_MSG): "Unknown device type", ...
+std::string extended_ack_text(const char* data, std::size_t length, unsigned sequence) {
+  std::string text;
+  const auto* message = reinterpret_cast<const nlmsghdr*>(data);
+  auto left = static_cast<int>(length);
+  for (; mnl_nlmsg_ok(message, left); message = mnl_nlmsg_next(message, &left)) {
+    if (message->nlmsg_type != NLMSG_ERROR || message->nlmsg_seq != sequence ||
+        (message->nlmsg_flags & NLM_F_ACK_TLVS) == 0) {
+      continue;
+    }
+    const auto* error = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(message));
+    // After the nlmsgerr: our request echoed whole, unless capped to its header.
+    std::size_t offset = sizeof(nlmsgerr);
+    if ((message->nlmsg_flags & NLM_F_CAPPED) == 0) offset += error->msg.nlmsg_len - sizeof(nlmsghdr);
+    auto take_message = [](const nlattr* attribute, void* out) -> int {
+      if (mnl_attr_get_type(attribute) == NLMSGERR_ATTR_MSG && mnl_attr_validate(attribute, MNL_TYPE_NUL_STRING) == 0) {
+        *static_cast<std::string*>(out) = mnl_attr_get_str(attribute);
+      }
+      return MNL_CB_OK;
+    };
+    (void)mnl_attr_parse(message, static_cast<unsigned>(offset), take_message, &text);
+  }
+  return text;
+}
 
 }  // namespace
 
@@ -32,6 +59,10 @@ Rtnetlink::Rtnetlink() : request_(kBufferSize), answer_(kBufferSize) {
     throw Error(saved, "bind(AF_NETLINK)");
   }
   port_ = mnl_socket_get_portid(socket_);
+  // Extended acks (netlink(7), NETLINK_EXT_ACK): a refusal then carries the
+  // kernel's own reason as text, besides the errno. Older kernels lack it.
+  int on = 1;
+  (void)mnl_socket_setsockopt(socket_, NETLINK_EXT_ACK, &on, sizeof on);
   sequence_ = static_cast<unsigned>(::time(nullptr));
 }
 
@@ -61,7 +92,11 @@ void Rtnetlink::call(nlmsghdr* request, const std::string& what) {
     }
     const int result = mnl_cb_run(answer_.data(), static_cast<std::size_t>(length), request->nlmsg_seq, port_,
                                   nullptr, nullptr);
-    if (result == -1) throw_errno(what);
+    if (result == -1) {
+      const int saved = errno;
+      const std::string reason = extended_ack_text(answer_.data(), static_cast<std::size_t>(length), request->nlmsg_seq);
+      throw Error(saved, what, reason.empty() ? "" : "the kernel says: " + reason);
+    }
     if (result == MNL_CB_STOP) return;  // the ack
   }
 }

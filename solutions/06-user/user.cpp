@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <fstream>
 #include <string>
 
 #include "nslab/error.hpp"
@@ -48,11 +49,16 @@ std::string range_text(const IdRange& range) {
 std::string map_hint(int errnum, const std::string& file) {
   if (errnum == EPERM || errnum == EACCES) {
     if (std::string setting = restrictive_userns_setting(); !setting.empty()) return setting;
-    if (file == "gid_map") {
-      return "without CAP_SETGID outside, a gid_map may map only your own gid, one id, and only after \"deny\" "
-             "was written to setgroups (since Linux 3.19)";
+    if (file == "gid_map" || file == "uid_map") {
+      const bool gid = file == "gid_map";
+      if (has_effective_capability(gid ? CAP_SETGID : CAP_SETUID)) {
+        return std::string("every id OUT of the map must exist in the runtime's own user namespace (its /proc/self/") +
+               file + ")";
+      }
+      return gid ? "without CAP_SETGID outside, a gid_map may map only your own gid, one id, and only after "
+                   "\"deny\" was written to setgroups (since Linux 3.19)"
+                 : "without CAP_SETUID outside, a uid_map may map only your own uid, one id";
     }
-    if (file == "uid_map") return "without CAP_SETUID outside, a uid_map may map only your own uid, one id";
     return userns_restriction_hint();
   }
   if (errnum == EINVAL) {
@@ -69,10 +75,17 @@ void write_proc_file(pid_t child, const std::string& file, const std::string& te
   const std::string path = "/proc/" + std::to_string(child) + "/" + file;
   std::string shown = text;
   if (!shown.empty() && shown.back() == '\n') shown.pop_back();
+  // errno is saved at once: the hint reads /proc/sys files, which sets it anew.
   const UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) throw Error(errno, "open " + path, map_hint(errno, file));
+  if (!fd) {
+    const int saved = errno;
+    throw Error(saved, "open " + path, map_hint(saved, file));
+  }
   const ssize_t written = ::write(fd.get(), text.data(), text.size());
-  if (written == -1) throw Error(errno, "write " + path + " " + quoted(shown), map_hint(errno, file));
+  if (written == -1) {
+    const int saved = errno;
+    throw Error(saved, "write " + path + " " + quoted(shown), map_hint(saved, file));
+  }
   if (static_cast<std::size_t>(written) != text.size()) {
     throw Error(0, "write " + path + " " + quoted(shown) + ": only " + std::to_string(written) + " bytes taken");
   }
@@ -93,7 +106,14 @@ void write_map_with_helper(const std::string& helper, pid_t child, const std::ve
   std::string command;
   for (const std::string& word : argv) command += (command.empty() ? "" : " ") + word;
   const ProgramResult result = run_program(argv);
-  if (WIFEXITED(result.wait_status) && WEXITSTATUS(result.wait_status) == 0) return;
+  if (WIFEXITED(result.wait_status) && WEXITSTATUS(result.wait_status) == 0) {
+    // Trust, but check: the map must be there now.
+    const std::string map_file = "/proc/" + std::to_string(child) + (helper.find("gid") != std::string::npos ? "/gid_map" : "/uid_map");
+    std::ifstream written(map_file);
+    std::string line;
+    if (std::getline(written, line) && !line.empty()) return;
+    throw Error(0, command + " exited 0 but " + map_file + " is still empty");
+  }
   std::string said = result.error_output;
   std::replace(said.begin(), said.end(), '\n', ' ');
   throw Error(0, command + " " + describe_wait_status(result.wait_status) + (said.empty() ? "" : ": " + said),
@@ -132,7 +152,10 @@ IdRange parse_id_range(std::string_view text, std::string_view option) {
     }
     if (i + 1 < numbers.size()) rest.remove_prefix(colon + 1);
   }
-  const auto [inside, outside, count] = numbers;
+  for (const std::uint64_t number : numbers) {
+    if (number > kLastId + 1ULL) throw UsageError(shown + ": " + std::to_string(number) + " is not a 32-bit id");
+  }
+  const auto [inside, outside, count] = numbers;  // each at most 2^32 - 1: no sum below wraps
   if (count == 0) throw UsageError(shown + ": COUNT must be at least 1");
   if (inside + count - 1 > kLastId || outside + count - 1 > kLastId) {
     throw UsageError(shown + ": the range goes past the last id, " + std::to_string(kLastId));
@@ -183,7 +206,8 @@ void UserNamespace::add_options(cli::Parser& parser) {
                    "map COUNT user ids from IN inside to OUT outside (repeatable; default: your uid to 0)",
                    [this](std::string_view value) { uid_map_.push_back(parse_id_range(value, "uid-map")); });
   parser.add_value("gid-map", "IN:OUT:COUNT",
-                   "map COUNT group ids from IN inside to OUT outside (repeatable; default: your gid to 0)",
+                   "map COUNT group ids from IN inside to OUT outside (repeatable; default: your gid to 0, "
+                   "or, as root with --uid-map alone, the same ranges as the uid map)",
                    [this](std::string_view value) { gid_map_.push_back(parse_id_range(value, "gid-map")); });
 }
 
@@ -206,6 +230,13 @@ std::optional<Isolation> UserNamespace::isolation() const {
 void UserNamespace::prepare(Context& ctx) {
   const auto euid = static_cast<std::uint32_t>(::geteuid());
   const auto egid = static_cast<std::uint32_t>(::getegid());
+  // --uid-map alone, as root: the default gid map would give the container
+  // the host's group 0, and with it every root-group file; it follows the
+  // uid map instead, so that a shifted root is shifted in both.
+  const bool host_root_mapped = std::any_of(uid_map_.begin(), uid_map_.end(), [](const IdRange& r) {
+    return r.outside == 0;
+  });
+  if (gid_map_.empty() && !uid_map_.empty() && egid == 0 && !host_root_mapped) gid_map_ = uid_map_;
   if (uid_map_.empty()) uid_map_ = {IdRange{0, euid, 1}};
   if (gid_map_.empty()) gid_map_ = {IdRange{0, egid, 1}};
   check_id_map(uid_map_, "uid-map");
@@ -219,6 +250,8 @@ void UserNamespace::prepare(Context& ctx) {
 
 void UserNamespace::check_privilege(const Context& ctx) const {
   (void)ctx;
+  // The maps go to /proc/CHILD: that must be our child, not a stranger.
+  if (const std::string problem = foreign_proc_problem(); !problem.empty()) throw Error(0, problem);
   const struct {
     bool needed;
     const char* helper;
@@ -270,8 +303,14 @@ void UserNamespace::setup_inside(Context& ctx) {
   // >>> lab 06: become uid 0 and gid 0 inside, then arm the death signal again | docs/{en,zh}/lab06-user.md#lab06-root
   // Group first: once the uid is changed, changing the gid needs a capability
   // that the change of uid may have taken away.
-  if (::setresgid(0, 0, 0) == -1) throw Error(errno, "setresgid(0, 0, 0)", map_hint(errno, "ids"));
-  if (::setresuid(0, 0, 0) == -1) throw Error(errno, "setresuid(0, 0, 0)", map_hint(errno, "ids"));
+  if (::setresgid(0, 0, 0) == -1) {
+    const int saved = errno;
+    throw Error(saved, "setresgid(0, 0, 0)", map_hint(saved, "ids"));
+  }
+  if (::setresuid(0, 0, 0) == -1) {
+    const int saved = errno;
+    throw Error(saved, "setresuid(0, 0, 0)", map_hint(saved, "ids"));
+  }
   // A change of credentials clears PR_SET_PDEATHSIG (prctl(2); PITFALLS 17):
   // armed again, and checked, or a killed runtime would leave us running.
   if (!die_with_parent(*ctx.channel)) throw Error(0, "the runtime ended before the container started");

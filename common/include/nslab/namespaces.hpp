@@ -54,6 +54,13 @@ std::string userns_restriction_hint(const std::string& proc_sys = "/proc/sys");
 /// another (a mount's EPERM), so that the setting is named only when it applies.
 std::string restrictive_userns_setting(const std::string& proc_sys = "/proc/sys");
 
+/// @brief Why /proc/PID would not name the process PID as this process numbers
+/// it, or "" when it would: under `unshare --pid --fork` without --mount-proc,
+/// /proc is the outer PID namespace's, and /proc/CHILD is another process.
+/// Whatever writes or opens a child's /proc files (lab 05's namespace fd, lab
+/// 06's maps) checks this first.
+std::string foreign_proc_problem();
+
 /// @brief A namespace's identity: its kind and inode number, as the kernel shows
 /// them in the link /proc/PID/ns/KIND -> "uts:[4026531838]".
 struct NamespaceId {

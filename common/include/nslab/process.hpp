@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <utility>
@@ -94,12 +95,17 @@ struct ProgramResult {
 /// @brief Runs a helper program, @p argv (searched in PATH), to its end — lab
 /// 06's newuidmap(1) and newgidmap(1). It starts with fds 0 and 1 on /dev/null,
 /// its stderr captured, no other fd, every signal at its default action and
-/// none blocked, whatever the runtime holds.
+/// none blocked, whatever the runtime holds. It is waited for until it exits
+/// (what it left in the background may hold its stderr longer: not waited
+/// for), and killed after @p time_limit, which error_output then says.
 /// @throws Error from pipe2(2), fork(2) or waitpid(2); a program that cannot be
 ///         run shows as exit status 127, with the reason in error_output.
-ProgramResult run_program(const std::vector<std::string>& argv);
+ProgramResult run_program(const std::vector<std::string>& argv,
+                          std::chrono::milliseconds time_limit = std::chrono::seconds(10));
 
-/// @brief Finds @p name in PATH, as execvp(3) would; "" when it is not there.
+/// @brief Finds @p name in PATH, as execvp(3) would, but never in the working
+/// directory (an empty entry); an unset or empty PATH is /usr/local/bin:/usr/bin:/bin.
+/// @return the path, or "" when it is not there.
 std::string find_in_path(const std::string& name);
 
 /// @brief True when this process has capability @p cap in its effective set

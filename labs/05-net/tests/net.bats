@@ -342,12 +342,38 @@ start_waiting_ct() {
     expect "COMMAND never ran ('$value')" "$DOC#lab05-errors" -- [ ! -e "$T/ran" ]
   done
   expect_host_net_unchanged "$DOC#lab05-errors"
-  run --separate-stderr ct --veth 127.0.0.1/8,127.0.0.2/8 -- true
-  expect "an address already on a host link names the link" "$DOC#lab05-errors" -- \
-    [ "$stderr" = "05-net: --veth: 127.0.0.1 is already an address of the host's link lo: choose a subnet the host does not use" ]
   run --separate-stderr ct --veth
   assert_equal "$status" 125
   assert_equal "$(wc -l <<< "$stderr")" 1
+}
+
+# in_host_with_address ARGS...: runs the program with ARGS in a throw-away
+# network namespace whose "host" has the link nslab-d0 with 10.200.18.1/24.
+in_host_with_address() {
+  unshare --net sh -c 'ip link add nslab-d0 type veth peer name nslab-d1 && ip address add 10.200.18.1/24 dev nslab-d0 &&
+    token=$1 program=$2 && shift 2 && exec env NSLAB_GUARD="$token" "$program" "$@"' sh "$NSLAB_GUARD_TOKEN" "$NSLAB_PROGRAM" "$@"
+}
+
+@test "an address or subnet the host has, --veth twice, or a capability of a user namespace of our own: refused before clone" {
+  run --separate-stderr in_host_with_address --veth 10.200.18.1/24,10.200.18.2/24 -- true
+  expect "an address already on a host link names the link" "$DOC#lab05-errors" -- \
+    [ "$stderr" = "05-net: --veth: 10.200.18.1 is already an address of the host's link nslab-d0: choose a subnet the host does not use" ]
+  run --separate-stderr in_host_with_address --veth 10.200.18.129/25,10.200.18.130/25 -- true
+  expect "a subnet inside one the host has is refused: the longer prefix would take part of it" "$DOC#lab05-errors" -- \
+    [ "$stderr" = "05-net: --veth: 10.200.18.128/25 overlaps 10.200.18.1/24 on the host's link nslab-d0: choose a subnet the host does not use" ]
+  run --separate-stderr in_host_with_address --veth 10.200.0.1/16,10.200.0.2/16 -- true
+  expect "a subnet around one the host has is refused too" "$DOC#lab05-errors" -- [ "$status" -eq 125 ]
+  begins_with "$stderr" "05-net: --veth: 10.200.0.0/16 overlaps 10.200.18.1/24"
+  run --separate-stderr in_host_with_address --veth 10.200.19.1/24,10.200.19.2/24 -- true
+  expect "a subnet beside it is fine (negative control)" "$DOC#lab05-veth" -- [ "$status" -eq 0 ]
+  run --separate-stderr ct --veth 10.200.20.1/24,10.200.20.2/24 --veth 10.200.21.1/24,10.200.21.2/24 -- true
+  expect "--veth twice is refused" "$DOC#lab05-errors" -- [ "$stderr" = "05-net: --veth: given twice: a container has one veth pair" ]
+  # Under unshare -Ur, CapEff is full, but in a user namespace that does not own the host's network.
+  run --separate-stderr unshare --user --map-root-user env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" "$NSLAB_PROGRAM" \
+    --veth 10.200.20.1/24,10.200.20.2/24 -- true
+  expect "--veth from a user namespace of our own: the CAP_NET_ADMIN line" "$DOC#lab05-errors" -- \
+    [ "$stderr" = "05-net: --veth needs CAP_NET_ADMIN on the host: run as root, or drop --veth" ]
+  expect_host_net_unchanged "$DOC#lab05-errors"
 }
 
 @test "--veth without CAP_NET_ADMIN: one line that says so, exit 125, nothing created" {

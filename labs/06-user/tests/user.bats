@@ -198,6 +198,28 @@ ct_as_user_without_path() {
   expect "the default maps need no helper: root inside (positive control)" "$DOC#lab06-rootless" -- [ "$output" = 0 ]
 }
 
+@test "as another user, a newgidmap that exits 0 without writing the map is caught: one line, 125" {
+  fake=$USER_DIR/fakebin
+  mkdir -p "$fake"
+  printf '#!/bin/sh\nexit 0\n' > "$fake/newuidmap"
+  printf '#!/bin/sh\nexit 0\n' > "$fake/newgidmap"
+  chmod 755 "$fake" "$fake/newuidmap" "$fake/newgidmap"
+  run --separate-stderr env PATH="$fake:/usr/bin:/bin" NSLAB_GUARD="$NSLAB_GUARD_TOKEN" "${NSLAB_AS_USER[@]}" \
+    "$NSLAB_PROGRAM" --uid-map 0:100000:65536 --gid-map 0:100000:65536 -- touch "$USER_DIR/ran"
+  expect "a helper that exits 0 without writing the map: exit status 125" "$DOC#lab06-maps" -- [ "$status" -eq 125 ]
+  expect "one line that says the map is still empty" "$DOC#lab06-maps" -- \
+    is_one_line_matching "$stderr" '^06-user: .*newgidmap .* exited 0 but /proc/[0-9]+/gid_map is still empty'
+  expect "COMMAND never ran" "$DOC#lab06-maps" -- [ ! -e "$USER_DIR/ran" ]
+}
+
+@test "as root, --uid-map alone shifts the groups too: no host group 0 inside" {
+  run ct --uid-map 0:100000:65536 -- cat /proc/self/gid_map
+  assert_success
+  expect "the gid map follows the uid map" "$DOC#lab06-maps" -- [ "$(awk '{ print $1, $2, $3 }' <<< "$output")" = "0 100000 65536" ]
+  run ct --uid-map 0:100000:65536 --gid-map 0:0:1 -- cat /proc/self/gid_map
+  expect "unless --gid-map says otherwise" "$DOC#lab06-maps" -- [ "$(awk '{ print $1, $2, $3 }' <<< "$output")" = "0 0 1" ]
+}
+
 # --- --veth in a user namespace -----------------------------------------------
 
 @test "as root, --veth in a user namespace: eth0 inside, a server on the host answers, the host end deleted at once" {
