@@ -476,7 +476,7 @@ TEST(FindInPath, NeverLooksInTheWorkingDirectory) {
   ::setenv("PATH", old.c_str(), 1);
   EXPECT_EQ(empty_entry, "");
   EXPECT_FALSE(empty_path.empty()) << "an empty PATH is the default one";
-  EXPECT_EQ(empty_path.rfind("/", 0), 0U) << empty_path;
+  EXPECT_EQ(empty_path.rfind('/', 0), 0U) << empty_path;
 }
 }  // namespace
 }  // namespace nslab
