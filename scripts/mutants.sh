@@ -69,6 +69,7 @@ run_tests() {
 # which is all a mutant needs to be killed: fails (status 1) then. The sandbox
 # goes with its first process, so nothing of the stopped run is left.
 kill_with_tests() {
+  # Not through run_tests: $! must be the sandbox itself, not a subshell around it.
   NSLAB_BIN=$2 NSLAB_SOURCE_DIR=$top NSLAB_BUILD_DIR=$build \
     "$top/scripts/sandbox.sh" bats --tap "$top/labs/$1/tests" >"$work/last.log" 2>&1 &
   local pid=$!

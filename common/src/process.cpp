@@ -256,7 +256,13 @@ ProgramResult run_program(const std::vector<std::string>& argv, std::chrono::mil
   // the background could hold off — and for 10 s at most: the runtime holds
   // its signals meanwhile, so a helper that hangs must not hang it too.
   const auto deadline = std::chrono::steady_clock::now() + time_limit;
-  std::array<char, 512> chunk{};
+  // One read of what it said, kept up to 4 KiB; false at end-of-file.
+  auto read_some = [&read_end, &result] {
+    std::array<char, 512> chunk{};
+    const ssize_t got = ::read(read_end.get(), chunk.data(), chunk.size());
+    if (got > 0 && result.error_output.size() < 4096) result.error_output.append(chunk.data(), static_cast<std::size_t>(got));
+    return got > 0 || (got == -1 && errno == EINTR);
+  };
   bool open = true;
   for (;;) {
     int status = 0;
@@ -275,21 +281,10 @@ ProgramResult run_program(const std::vector<std::string>& argv, std::chrono::mil
       return result;
     }
     pollfd entry{read_end.get(), POLLIN, 0};
-    const int ready = ::poll(&entry, open ? 1 : 0, 50);
-    if (ready == 1) {
-      const ssize_t got = ::read(read_end.get(), chunk.data(), chunk.size());
-      if (got > 0 && result.error_output.size() < 4096) result.error_output.append(chunk.data(), static_cast<std::size_t>(got));
-      if (got == 0) open = false;
-    }
+    if (::poll(&entry, open ? 1 : 0, 50) == 1) open = read_some();
   }
   // What it wrote before it exited, without waiting for anyone else.
-  for (;;) {
-    pollfd entry{read_end.get(), POLLIN, 0};
-    if (!open || ::poll(&entry, 1, 0) != 1) break;
-    const ssize_t got = ::read(read_end.get(), chunk.data(), chunk.size());
-    if (got <= 0) break;
-    if (result.error_output.size() < 4096) result.error_output.append(chunk.data(), static_cast<std::size_t>(got));
-  }
+  for (pollfd entry{read_end.get(), POLLIN, 0}; open && ::poll(&entry, 1, 0) == 1;) open = read_some();
   while (!result.error_output.empty() &&
          (result.error_output.back() == '\n' || result.error_output.back() == ' ')) {
     result.error_output.pop_back();

@@ -98,8 +98,9 @@ void write_proc_file(pid_t child, const std::string& file, const std::string& te
 // take newuidmap(1) and newgidmap(1): set-user-ID root programs that check the
 // ranges against /etc/subuid and /etc/subgid and write the map for us, as
 // rootless podman does.
-void write_map_with_helper(const std::string& helper, pid_t child, const std::vector<IdRange>& map) {
-  std::vector<std::string> argv{helper, std::to_string(child)};
+// KIND is "uid" or "gid": newuidmap writes uid_map from /etc/subuid, and so on.
+void write_map_with_helper(const std::string& kind, pid_t child, const std::vector<IdRange>& map) {
+  std::vector<std::string> argv{find_in_path("new" + kind + "map"), std::to_string(child)};
   for (const IdRange& range : map) {
     argv.insert(argv.end(), {std::to_string(range.inside), std::to_string(range.outside), std::to_string(range.count)});
   }
@@ -108,7 +109,7 @@ void write_map_with_helper(const std::string& helper, pid_t child, const std::ve
   const ProgramResult result = run_program(argv);
   if (WIFEXITED(result.wait_status) && WEXITSTATUS(result.wait_status) == 0) {
     // Trust, but check: the map must be there now.
-    const std::string map_file = "/proc/" + std::to_string(child) + (helper.find("gid") != std::string::npos ? "/gid_map" : "/uid_map");
+    const std::string map_file = "/proc/" + std::to_string(child) + "/" + kind + "_map";
     std::ifstream written(map_file);
     std::string line;
     if (std::getline(written, line) && !line.empty()) return;
@@ -117,8 +118,7 @@ void write_map_with_helper(const std::string& helper, pid_t child, const std::ve
   std::string said = result.error_output;
   std::replace(said.begin(), said.end(), '\n', ' ');
   throw Error(0, command + " " + describe_wait_status(result.wait_status) + (said.empty() ? "" : ": " + said),
-              "it checks /etc/sub" + std::string(helper.find("gid") != std::string::npos ? "gid" : "uid") +
-                  " for a range of yours");
+              "it checks /etc/sub" + kind + " for a range of yours");
 }
 //! [user-helper]
 
@@ -281,12 +281,12 @@ void UserNamespace::setup_outside(Context& ctx) {
   write_proc_file(child, "setgroups", "deny");
   ctx.narrator.say("wrote \"deny\" to /proc/" + std::to_string(child) + "/setgroups: setgroups(2) is refused inside");
   if (gid_helper_) {
-    write_map_with_helper(find_in_path("newgidmap"), child, gid_map_);
+    write_map_with_helper("gid", child, gid_map_);
   } else {
     write_proc_file(child, "gid_map", id_map_text(gid_map_));
   }
   if (uid_helper_) {
-    write_map_with_helper(find_in_path("newuidmap"), child, uid_map_);
+    write_map_with_helper("uid", child, uid_map_);
   } else {
     write_proc_file(child, "uid_map", id_map_text(uid_map_));
   }
