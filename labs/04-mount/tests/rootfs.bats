@@ -249,3 +249,14 @@ lab_setup() {
   expect "the sysfs lands on the rootfs's own /etc, inside" "$DOC#lab04-symlinks" -- grep -q '^sysfs /etc sysfs ro,' <<< "$output"
   expect "the host's /etc is no sysfs" "$DOC#lab04-symlinks" -- [ "$(stat -f -c %T /etc)" != sysfs ]
 }
+
+@test "a sys that leads to another mount point is refused before anything is mounted" {
+  hostile=$BATS_TEST_TMPDIR/hostile
+  cp -a "$ROOTFS" "$hostile"
+  rmdir "$hostile/sys"
+  ln -s tmp "$hostile/sys"
+  run --separate-stderr ct --rootfs "$hostile" -- true
+  assert_equal "$status" 125
+  expect "sys is checked like proc, dev and tmp: a read-only sysfs would hide /tmp" "$DOC#lab04-errors" -- \
+    [ "$stderr" = "04-mount: --rootfs $hostile: tmp and sys lead to the same directory" ]
+}
