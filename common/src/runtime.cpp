@@ -253,7 +253,9 @@ class Pipeline {
     });
     ctx_.child = child.pid();
     child_end.close();
-    ctx_.narrator.say("  = " + std::to_string(ctx_.child) + " (the container's first process, as the host numbers it)");
+    ctx_.narrator.say("  = " + std::to_string(ctx_.child) +
+                      (joining_ ? " (the joining process: it starts in our namespaces)"
+                                : " (the container's first process, as the host numbers it)"));
     Reply reply = await(channel, signals);
     if (reply.signal != 0) return stopped_by(reply.signal);
     if (reply.message.kind != MessageKind::ready) return child_failed(child, reply.message, "before it was ready");
@@ -271,6 +273,7 @@ class Pipeline {
     reply = await(channel, signals);
     if (reply.signal != 0) return stopped_by(reply.signal);
     if (reply.message.kind != MessageKind::exec) return child_failed(child, reply.message, "before COMMAND started");
+    for (Module* module : modules_) module->command_started(ctx_);
 
     // Supervise: forward signals to COMMAND until it ends. (The child is in
     // execve(2) by now; should that fail, it says so on the channel and exits.)
@@ -310,6 +313,7 @@ class Pipeline {
         }
       }
       modules_ = {modules_[joiner]};
+      joining_ = true;
       ctx_.narrator.say("joining an existing container: only the " + std::string(modules_.front()->name()) +
                         " module runs");
       return;
@@ -390,6 +394,7 @@ class Pipeline {
   Modules modules_;
   Context ctx_ = make_context(lab_.program);
   bool parsed_ = false;
+  bool joining_ = false;  // a joining module runs alone (join_if_asked)
 };
 
 }  // namespace

@@ -73,7 +73,7 @@ struct Isolation {
 /// | outside        | parent | setup_outside(), while the child waits              |
 /// | inside         | child  | after GO: unshare(unshare_flags), the safety net again for those, then setup_inside() |
 /// | run            | child  | run_command(), or a plain execve(2)                 |
-/// | supervise      | parent | signals forwarded to the container until it ends    |
+/// | supervise      | parent | once the child says EXEC, command_started(); then signals forwarded to the container until it ends |
 /// | teardown       | parent | teardown(), last module first                       |
 ///
 /// Rules every module keeps:
@@ -98,7 +98,9 @@ struct Isolation {
 /// - **A joining module** (lab 07's `--enter PID`) creates nothing: when its
 ///   joins() is true, the pipeline runs that module alone — no other module's
 ///   steps, so nothing renames or remounts the container being joined — and
-///   refuses any other module's option given with it.
+///   refuses any other module's option given with it. Its child starts in the
+///   host's namespaces (clone flags 0), joins the container's in setup_inside()
+///   and forks COMMAND in run_command(); the runtime itself never leaves the host.
 class Module {
  public:
   Module() = default;
@@ -143,6 +145,10 @@ class Module {
     (void)exec;
     return std::nullopt;
   }
+  /// @brief Supervise (parent): COMMAND is starting — the child said EXEC, every
+  /// module's work inside done. Lab 07 writes `--pid-file` here, so that whoever
+  /// reads it joins a finished container, not one half set up.
+  virtual void command_started(Context& ctx) { (void)ctx; }
   /// @brief Teardown (parent): undo what this module made on the host.
   /// @return what it could not undo ("" when nothing is left).
   virtual std::string teardown(Context& ctx) noexcept {
