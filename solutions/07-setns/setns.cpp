@@ -202,11 +202,11 @@ void narrate_after(const JoinTarget& target, const UniqueFd& own_ns, const Narra
     const ssize_t length = ::readlinkat(own_ns.get(), entry.c_str(), link.data(), link.size() - 1);
     const auto now = length > 0 ? parse_namespace_link(std::string_view(link.data(), static_cast<std::size_t>(length)))
                                 : std::nullopt;
-    const std::string shown = now ? now->str() : "?";
-    narrator.say("  " + entry + ": " + ns.ours.str() + " -> " + shown +
-                 (now && *now == ns.theirs ? " (process " + std::to_string(target.pid) + "'s)"
-                                           : " (NOT process " + std::to_string(target.pid) + "'s " +
-                                                 ns.theirs.str() + ")"));
+    std::string line = "  " + entry + ": " + ns.ours.str() + " -> ";
+    line += now ? now->str() : "?";
+    line += now && *now == ns.theirs ? " (process " + std::to_string(target.pid) + "'s)"
+                                     : " (NOT process " + std::to_string(target.pid) + "'s " + ns.theirs.str() + ")";
+    narrator.say(line);
   }
 }
 
