@@ -102,6 +102,23 @@ if("05-net" IN_LIST NSLAB_LABS)
                         RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/solutions)
 endif()
 
+# Lab 07's exercises: a namespace kept by a bind mount and joined, setns(2)
+# with a pidfd, and getpid() after setns into a PID namespace.
+if("07-setns" IN_LIST NSLAB_LABS)
+  add_executable(exercise_join_file solutions/07-setns/exercises/join_file.cpp)
+  target_link_libraries(exercise_join_file PRIVATE nslab_program)
+  set_target_properties(exercise_join_file PROPERTIES OUTPUT_NAME 07-setns-join-file
+                        RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/solutions)
+  add_executable(exercise_pidfd_join solutions/07-setns/exercises/pidfd_join.cpp)
+  target_link_libraries(exercise_pidfd_join PRIVATE nslab_program)
+  set_target_properties(exercise_pidfd_join PROPERTIES OUTPUT_NAME 07-setns-pidfd
+                        RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/solutions)
+  add_executable(exercise_getpid_after_setns solutions/07-setns/exercises/getpid_after_setns.cpp)
+  target_link_libraries(exercise_getpid_after_setns PRIVATE nslab_program)
+  set_target_properties(exercise_getpid_after_setns PROPERTIES OUTPUT_NAME 07-setns-getpid
+                        RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/solutions)
+endif()
+
 # Static, so that it runs inside a busybox root filesystem; no sanitizers there.
 # Where static linking is impossible the top CMakeLists.txt says so: built
 # dynamically, it still runs on the host, but not inside the busybox rootfs.
@@ -175,5 +192,9 @@ if(TARGET nslab_unit_tests)
   if("06-user" IN_LIST NSLAB_LABS)
     target_sources(nslab_unit_tests PRIVATE ${CMAKE_SOURCE_DIR}/common/tests/net_user_parsers_test.cpp)
     target_link_libraries(nslab_unit_tests PRIVATE solution_module_05-net solution_module_06-user)
+  endif()
+  if("07-setns" IN_LIST NSLAB_LABS)
+    target_sources(nslab_unit_tests PRIVATE ${CMAKE_SOURCE_DIR}/common/tests/setns_parser_test.cpp)
+    target_link_libraries(nslab_unit_tests PRIVATE solution_module_07-setns)
   endif()
 endif()

@@ -1,23 +1,31 @@
 #!/usr/bin/env bash
 # Times each lab's container start against a reference that does the same work
-# with the system's tools, in one hyperfine run per pair, and prints the ratios.
-# The reference is unshare(1) creating the same namespaces, except for the veth
-# (unshare, then ip(8) and nsenter(1)); the notes under the table say what each
-# pair compares. Target: each lab at most 1.1x its reference.
+# with the system's tools, in one hyperfine run per pair, and prints for each
+# its median time, the spread (standard deviation) and the ratio of the
+# medians. The reference is unshare(1) creating the same namespaces, except for
+# the veth (unshare, then ip(8) and nsenter(1)) and for lab 07's join
+# (nsenter(1) into the same running container); the notes under the table say
+# what each pair compares. Target: each lab at most 1.1x its reference.
 #
 #   scripts/bench.sh [RUNS]        (default 300 runs per command; needs root)
 #
 # The veth pair runs at most 100 times (each run creates and deletes a link) on
 # 10.200.91.0/24, which must be free on the host; the script checks afterwards
-# that no link or address of it is left.
+# that no link or address of it is left. For lab 07's join, one lab 07
+# container runs while that row is measured; it is ended when the script ends
+# (on Ctrl-C too), and its pid file must be gone.
+#
+# NSLAB_BUILD_DIR: the build whose programs are timed (default: build/).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-300}
-bin=$top/build/bin/solutions
+build=${NSLAB_BUILD_DIR:-$top/build}
+bin=$build/bin/solutions
 case $runs in '' | *[!0-9]* | 0) echo "bench: RUNS must be a number above 0, not '$runs'" >&2; exit 2 ;; esac
 command -v hyperfine >/dev/null || { echo "bench: hyperfine is missing (scripts/setup.sh installs it)" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "bench: needs root (labs 01-05 create namespaces, and lab 06 is run as uid 65534 through setpriv)" >&2; exit 125; }
-[ -x "$bin/06-user" ] || (cd "$top" && cmake --preset default >/dev/null && cmake --build --preset default -j"$(nproc)" >/dev/null)
+[ "$(id -u)" = 0 ] || { echo "bench: needs root (labs 01-05 create namespaces, lab 07 joins a root container, and labs 06-07 are run as uid 65534 through setpriv)" >&2; exit 125; }
+[ -x "$bin/07-setns" ] ||
+  (cd "$top" && cmake --preset default -B "$build" >/dev/null && cmake --build "$build" -j"$(nproc)" >/dev/null)
 
 net=10.200.91
 if ip -o addr | grep -q " inet $net\."; then
@@ -56,12 +64,28 @@ veth_runs=$(( runs < 100 ? runs : 100 ))
 
 csv=$(mktemp)
 err=$(mktemp)
-trap 'rm -f "$csv" "$err"' EXIT
+target_dir="" target_runtime=""
+# stop_target: ends lab 07's container to join (SIGTERM to its runtime, which
+# forwards it to the container's init) and waits for it; the runtime removes
+# its pid file.
+stop_target() {
+  [ -n "$target_runtime" ] || return 0
+  kill -TERM "$target_runtime" 2>/dev/null || true
+  wait "$target_runtime" 2>/dev/null || true
+  target_runtime=""
+}
+finish() {
+  stop_target
+  rm -f "$csv" "$err"
+  [ -z "$target_dir" ] || rm -rf "$target_dir"
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
 worst=0
 # measure LABEL RUNS LAB_COMMAND REFERENCE: one hyperfine run of the pair, one
 # row of the table.
 measure() {
-  local label=$1 n=$2 ours=$3 reference=$4 a b ratio
+  local label=$1 n=$2 ours=$3 reference=$4 row ratio
   # Named, so that the CSV's first column holds no comma or newline.
   if ! hyperfine --shell=none --warmup $(( n < 30 ? n : 30 )) --runs "$n" --export-csv "$csv" --style none \
          -n nslab "$ours" -n reference "$reference" >/dev/null 2>"$err"; then
@@ -70,14 +94,17 @@ measure() {
     exit 1
   fi
   # CSV: command,mean,stddev,median,user,system,min,max (seconds)
-  read -r a b < <(awk -F, 'NR == 2 { a = $2 } NR == 3 { b = $2 } END { print a, b }' "$csv")
-  ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')
-  printf '%-16s %11.2f %15.2f %6sx\n' "$label" "$(awk -v a="$a" 'BEGIN { print a * 1000 }')" \
-    "$(awk -v b="$b" 'BEGIN { print b * 1000 }')" "$ratio"
+  row=$(awk -F, -v label="$label" '
+    NR == 2 { a = $4; as = $3 } NR == 3 { b = $4; bs = $3 }
+    END { printf "%-16s %7.2f %6.2f %9.2f %6.2f %7.2fx", label, a * 1000, as * 1000, b * 1000, bs * 1000, a / b }' "$csv")
+  printf '%s\n' "$row"
+  ratio=${row##* }
+  ratio=${ratio%x}
   worst=$(awk -v w="$worst" -v r="$ratio" 'BEGIN { print (r > w) ? r : w }')
 }
 
-printf '%-16s %11s %15s %7s\n' lab "nslab (ms)" "reference (ms)" ratio
+printf '%-16s %14s %16s\n' "" "nslab (ms)" "reference (ms)"
+printf '%-16s %7s %6s %9s %6s %8s\n' lab median sd median sd ratio
 # --fork everywhere: a runtime keeps a parent on the host that waits for the
 # container (to forward signals and clean up), so unshare(1) does the same work
 # only when it forks too. (Without --fork, labs 01-02 cost about 0.4 ms more
@@ -89,6 +116,29 @@ measure 04-mount "$runs" "$bin/04-mount -- true" "unshare --uts --ipc --pid --fo
 measure "05-net [1]" "$runs" "$bin/05-net -- true" "unshare $all true"
 measure "05-net veth [2]" "$veth_runs" "$bin/05-net --veth $net.1/24,$net.2/24 -- true" "bash -c '$veth_reference'"
 measure "06-user [3]" "$runs" "$nobody $bin/06-user -- true" "$nobody unshare --user --map-root-user $all true"
+measure "07-setns [3]" "$runs" "$nobody $bin/07-setns -- /bin/true" \
+  "$nobody unshare --user --map-root-user $all /bin/true"
+
+# Lab 07's join: a container to join, as root, its init waiting for SIGTERM.
+target_dir=$(mktemp -d)
+"$bin/07-setns" --init --pid-file "$target_dir/target.pid" -- sleep infinity >/dev/null 2>&1 &
+target_runtime=$!
+for _ in $(seq 50); do
+  [ -s "$target_dir/target.pid" ] && break
+  sleep 0.1
+done
+if [ ! -s "$target_dir/target.pid" ]; then
+  echo "bench: 07-setns --enter: the container to join did not start (no $target_dir/target.pid after 5 s)" >&2
+  exit 1
+fi
+target=$(cat "$target_dir/target.pid")
+measure "07 --enter [4]" "$runs" "$bin/07-setns --enter $target -- /bin/true" "nsenter --target $target --all /bin/true"
+stop_target
+if [ -e "$target_dir/target.pid" ]; then
+  echo "bench: the container that 07 --enter joined left its pid file behind ($target_dir/target.pid)" >&2
+  exit 1
+fi
+
 echo "worst ratio: ${worst}x (target: at most 1.10x)"
 cat <<EOF
 runs: $runs per command, $veth_runs for the veth pair. The reference is unshare(1)
@@ -100,7 +150,13 @@ with the same namespaces, except:
     and the default route (ip -b on the host, nsenter -n ip -b inside), then
     the container ends and ip link del removes the host end.
 [3] rootless: both run as uid 65534 through setpriv (its cost is in both);
-    the reference is unshare --user --map-root-user plus the namespaces of [1].
+    the reference is unshare --user --map-root-user plus the namespaces of [1]
+    (without --enter, lab 07 starts the very container of lab 06).
+[4] as root, both join one running lab 07 container (07-setns --init --
+    sleep infinity): its user, UTS, IPC, network, PID and mount namespaces,
+    each that differs from ours; then fork /bin/true into its PID namespace
+    and wait for it. 07-setns also takes the container's root and working
+    directory (two more opens, fchdir, chroot); nsenter --all does not.
 EOF
 
 # Nothing of the veth pair may be left: the kernel frees a pair whose

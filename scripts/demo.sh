@@ -4,35 +4,56 @@
 #
 #   sudo scripts/demo.sh            pauses between steps when run in a terminal
 #   sudo scripts/demo.sh --no-pause
+#   sudo scripts/demo.sh 07         only the steps of the labs named (01 to 07)
 #
 # It builds first if needed, and runs as root: labs 01-05 need it to create their
 # namespaces. Lab 06 needs no root, so the tour runs it as the user nobody (uid
-# 65534). Everything it creates (an IPC queue, a temporary root filesystem, a
+# 65534). Lab 07 shows two terminals: a container running in one, joined from the
+# other. In tmux, the window is split in two; with tmux installed and a terminal,
+# a tmux session of the demo's own (on a server of its own) shows the two side by
+# side for that step; otherwise one terminal takes both parts, each output
+# labelled. Everything it creates (an IPC queue, a temporary root filesystem, a
 # directory to mount on, a veth pair and the servers on its two ends, nobody's
-# files) is removed at the end, on Ctrl-C too: the host's links and addresses are
-# left as they were.
+# files, lab 07's containers, their pid files and the tmux pane or session) is
+# removed at the end, on Ctrl-C too: the host's links and addresses are left as
+# they were.
+#
+# NSLAB_BUILD_DIR: the build to take the programs from (default: build/).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-bin=$top/build/bin/solutions
+build=${NSLAB_BUILD_DIR:-$top/build}
+bin=$build/bin/solutions
 pause=1
-[ "${1:-}" = --no-pause ] && pause=0
-[ -t 0 ] && [ -t 1 ] || pause=0
+steps=()
+for arg in "$@"; do
+  case $arg in
+    --no-pause) pause=0 ;;
+    0[1-7]) steps+=("$arg") ;;
+    *) echo "usage: scripts/demo.sh [--no-pause] [NN...]   (NN: a lab, 01 to 07; default: every lab)" >&2; exit 2 ;;
+  esac
+done
+[ ${#steps[@]} -gt 0 ] || steps=(01 02 03 04 05 06 07)
+tty_out=0
+[ -t 1 ] && tty_out=1
+[ -t 0 ] && [ "$tty_out" = 1 ] || pause=0
 
 if [ "$(id -u)" != 0 ]; then
   echo "demo: labs 01-05 need root to create namespaces (lab 06 does not): sudo scripts/demo.sh" >&2
   exit 125
 fi
-if [ ! -x "$bin/06-user" ] || [ ! -x "$top/build/bin/tests/forgetful-uts" ] || [ ! -x "$top/build/bin/tests/tcp-probe" ]; then
+if [ ! -x "$bin/07-setns" ] || [ ! -x "$build/bin/tests/forgetful-uts" ] || [ ! -x "$build/bin/tests/tcp-probe" ]; then
   echo "demo: building nslab first ..."
-  (cd "$top" && bash scripts/setup.sh >/dev/null && cmake --preset default >/dev/null &&
-     cmake --build --preset default -j"$(nproc)" >/dev/null)
+  (cd "$top" && bash scripts/setup.sh >/dev/null && cmake --preset default -B "$build" >/dev/null &&
+     cmake --build "$build" -j"$(nproc)" >/dev/null)
 fi
 
 # So that the commands read as a student would type them (tcp-probe: lab 05).
-export PATH=$bin:$top/build/bin/tests:$PATH
+export PATH=$bin:$build/bin/tests:$PATH
 work=$(mktemp -d /tmp/nslab-demo.XXXXXX)
 chmod 755 "$work"  # lab 06 runs as nobody, who must reach a directory in here
+nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
 queue="" net_runtime="" server="" host_end=""
+lab07_runtime="" lab07_pane="" lab07_server="" lab07_hold=""
 running() { jobs -pr | grep -qx "$1"; }  # PID: a background job of ours, still running
 cleanup() {
   set +e
@@ -52,6 +73,11 @@ cleanup() {
   if [ -n "$host_end" ] && ip link show "$host_end" >/dev/null 2>&1; then
     sleep 1; ip link del "$host_end" 2>/dev/null
   fi
+  # Lab 07, if interrupted: its containers (each runtime removes its pid file),
+  # then the pane or the session that showed them.
+  [ -n "$lab07_runtime" ] && stop_runtime "$lab07_runtime"
+  [ -n "$lab07_pane" ] && tmux kill-pane -t "$lab07_pane" 2>/dev/null
+  [ -n "$lab07_server" ] && lab07_tmux kill-server 2>/dev/null
   rm -rf "$work"
   return 0
 }
@@ -70,9 +96,16 @@ wait_key() { [ "$pause" = 1 ] && { read -r -p "${dim}(Enter for the next step)${
 
 # show_cmd PROMPT COMMAND: the command as typed, a long one wrapped under itself.
 show_cmd() {
-  printf '%s\n' "$2" | fold -s -w "$((width - 11))" |
-    awk -v p="$1" -v d="$dim" -v r="$reset" '{ printf "%s%-11s%s%s\n", d, (NR == 1 ? p : ""), $0, r }'
+  local room=$(( ${#1} < 11 ? 11 : ${#1} + 1 ))
+  printf '%s\n' "$2" | fold -s -w "$((width - room))" |
+    awk -v p="$1" -v d="$dim" -v r="$reset" -v w="$room" '{ printf "%s%-*s%s%s\n", d, w, (NR == 1 ? p : ""), $0, r }'
 }
+
+# indented FILE: FILE's lines under the command that printed them, folded to the screen.
+indented() {
+  fold -s -w "$((width - 4))" "$1" | sed 's/^/    /'
+}
+
 
 # columns LEFT RIGHT: two files side by side, under "-- host" and "-- container",
 # each cut to half the screen.
@@ -108,76 +141,88 @@ await() {
   done
 }
 
-title "nslab: a container is a process the kernel isolates"
-say "Each lab adds one namespace. We ask the same question on the host (left) and inside a container (right)."
-wait_key
+# --- the steps: one function per lab, run in order by the end of this file ---
+intro() {
+  title "nslab: a container is a process the kernel isolates"
+  say "Each lab adds one namespace. We ask the same question on the host (left) and inside a container (right)."
+  wait_key
+}
 
-title "Lab 01 — UTS namespace: a hostname of its own"
-side_by_side "hostname" "01-uts --hostname box -- hostname"
-say "Same kernel, two answers. The host kept its name: $(hostname)."
-say "With --verbose the program tells each step — the clone flag by name, and the namespace identities:"
-"01-uts" --verbose --hostname box -- hostname 2>&1 | fold -s -w "$((width - 4))" | sed 's/^/    /'
-wait_key
+lab01() {
+  title "Lab 01 — UTS namespace: a hostname of its own"
+  side_by_side "hostname" "01-uts --hostname box -- hostname"
+  say "Same kernel, two answers. The host kept its name: $(hostname)."
+  say "With --verbose the program tells each step — the clone flag by name, and the namespace identities:"
+  "01-uts" --verbose --hostname box -- hostname 2>&1 | fold -s -w "$((width - 4))" | sed 's/^/    /'
+  wait_key
 
-title "A forgotten flag: the safety net"
-say "A student who calls sethostname() but forgets CLONE_NEWUTS would rename this very machine. Before any module acts, the child checks that its namespaces are new, and stops otherwise:"
-# The forgetful lab runs in a throw-away UTS namespace all the same: a demo never bets the host.
-unshare --uts -- "$top/build/bin/tests/forgetful-uts" --hostname renamed -- hostname 2>&1 | fold -s -w "$((width - 4))" | sed 's/^/    /' || true
-say "Exit status 125, and the host is still called $(hostname)."
-wait_key
+  title "A forgotten flag: the safety net"
+  say "A student who calls sethostname() but forgets CLONE_NEWUTS would rename this very machine. Before any module acts, the child checks that its namespaces are new, and stops otherwise:"
+  # The forgetful lab runs in a throw-away UTS namespace all the same: a demo never bets the host.
+  unshare --uts -- "$build/bin/tests/forgetful-uts" --hostname renamed -- hostname 2>&1 | fold -s -w "$((width - 4))" | sed 's/^/    /' || true
+  say "Exit status 125, and the host is still called $(hostname)."
+  wait_key
+}
 
-title "Lab 02 — IPC namespace: message queues, semaphores, shared memory"
-queue=$(ipcmk -Q | awk '{ print $NF }')
-say "The host now has a System V message queue (id $queue)."
-side_by_side "ipcs -q | grep -A3 Message" "02-ipc -- ipcs -q"
-say "Inside, the queue does not exist: a new IPC namespace starts empty."
-ipcrm -q "$queue" && queue=""
-wait_key
+lab02() {
+  title "Lab 02 — IPC namespace: message queues, semaphores, shared memory"
+  queue=$(ipcmk -Q | awk '{ print $NF }')
+  say "The host now has a System V message queue (id $queue)."
+  side_by_side "ipcs -q | grep -A3 Message" "02-ipc -- ipcs -q"
+  say "Inside, the queue does not exist: a new IPC namespace starts empty."
+  ipcrm -q "$queue" && queue=""
+  wait_key
+}
 
-title "Lab 03 — PID namespace: COMMAND is PID 1"
-"03-pid" -- sh -c 'echo "inside:  my PID is $$"; sleep 1' &
-runtime=$!
-sleep 0.3
-pid1=$(awk '{ print $1 }' /proc/$runtime/task/$runtime/children)
-echo "host:    the same process is PID $pid1 — /proc/$pid1/status says: $(grep NSpid /proc/$pid1/status | tr -s '\t' ' ')"
-wait $runtime
-say "PID 1 has duties: it reaps orphans, and it ignores signals it has no handler for."
-say "So 'sleep' as PID 1 shrugs off SIGTERM; with --init a tiny init is PID 1 and passes SIGTERM on:"
-"03-pid" -- sleep 30 & runtime=$!
-sleep 0.3; kill -TERM $runtime; sleep 0.5
-if kill -0 $runtime 2>/dev/null; then echo "    without --init: still running after SIGTERM"; fi
-kill -TERM $runtime; status=0; wait $runtime || status=$?
-echo "    ... a second SIGTERM makes the runtime send SIGKILL: exit status $status"
-"03-pid" --init -- sleep 30 & runtime=$!
-sleep 0.3; kill -TERM $runtime; status=0; wait $runtime || status=$?
-echo "    with --init: one SIGTERM ends sleep at once: exit status $status (128+15)"
-say "But ps inside still shows the host's processes: /proc is still the host's. Lab 04 fixes that."
-wait_key
+lab03() {
+  title "Lab 03 — PID namespace: COMMAND is PID 1"
+  "03-pid" -- sh -c 'echo "inside:  my PID is $$"; sleep 1' &
+  runtime=$!
+  sleep 0.3
+  pid1=$(awk '{ print $1 }' /proc/$runtime/task/$runtime/children)
+  echo "host:    the same process is PID $pid1 — /proc/$pid1/status says: $(grep NSpid /proc/$pid1/status | tr -s '\t' ' ')"
+  wait $runtime
+  say "PID 1 has duties: it reaps orphans, and it ignores signals it has no handler for."
+  say "So 'sleep' as PID 1 shrugs off SIGTERM; with --init a tiny init is PID 1 and passes SIGTERM on:"
+  "03-pid" -- sleep 30 & runtime=$!
+  sleep 0.3; kill -TERM $runtime; sleep 0.5
+  if kill -0 $runtime 2>/dev/null; then echo "    without --init: still running after SIGTERM"; fi
+  kill -TERM $runtime; status=0; wait $runtime || status=$?
+  echo "    ... a second SIGTERM makes the runtime send SIGKILL: exit status $status"
+  "03-pid" --init -- sleep 30 & runtime=$!
+  sleep 0.3; kill -TERM $runtime; status=0; wait $runtime || status=$?
+  echo "    with --init: one SIGTERM ends sleep at once: exit status $status (128+15)"
+  say "But ps inside still shows the host's processes: /proc is still the host's. Lab 04 fixes that."
+  wait_key
+}
 
-title "Lab 04 — mount namespace: private mounts, its own /proc, its own root"
-side_by_side "ps -e | wc -l" "04-mount -- sh -c 'ps -e | wc -l'"
-mkdir "$work/mnt"
-say "The container mounts a tmpfs on $work/mnt and looks; the host looks at the same moment:"
-"04-mount" -- sh -c "mount -t tmpfs demo $work/mnt && echo '    container: mounted:' \$(findmnt -n -o SOURCE,FSTYPE $work/mnt) && sleep 1" &
-runtime=$!
-sleep 0.5
-echo "    host:      $(findmnt -n "$work/mnt" >/dev/null && echo 'mounted (a leak!)' || echo 'nothing mounted there')"
-wait $runtime
-say "Mounts were made private (MS_REC|MS_PRIVATE) before any mount, so none ever reaches the host."
-"$top/scripts/make-rootfs.sh" "$work/rootfs" | sed 's/^/    /'
-say "pivot_root into that busybox root filesystem; the host's tree is detached:"
-"04-mount" --rootfs "$work/rootfs" --hostname box -- /bin/sh -c 'echo "    hostname: $(hostname)"; ps -o pid,comm | sed "s/^/    /"; echo "    mounts:"; cut -d" " -f2,3 /proc/mounts | sed "s/^/      /"'
-wait_key
+lab04() {
+  title "Lab 04 — mount namespace: private mounts, its own /proc, its own root"
+  side_by_side "ps -e | wc -l" "04-mount -- sh -c 'ps -e | wc -l'"
+  mkdir "$work/mnt"
+  say "The container mounts a tmpfs on $work/mnt and looks; the host looks at the same moment:"
+  "04-mount" -- sh -c "mount -t tmpfs demo $work/mnt && echo '    container: mounted:' \$(findmnt -n -o SOURCE,FSTYPE $work/mnt) && sleep 1" &
+  runtime=$!
+  sleep 0.5
+  echo "    host:      $(findmnt -n "$work/mnt" >/dev/null && echo 'mounted (a leak!)' || echo 'nothing mounted there')"
+  wait $runtime
+  say "Mounts were made private (MS_REC|MS_PRIVATE) before any mount, so none ever reaches the host."
+  "$top/scripts/make-rootfs.sh" "$work/rootfs" | sed 's/^/    /'
+  say "pivot_root into that busybox root filesystem; the host's tree is detached:"
+  "04-mount" --rootfs "$work/rootfs" --hostname box -- /bin/sh -c 'echo "    hostname: $(hostname)"; ps -o pid,comm | sed "s/^/    /"; echo "    mounts:"; cut -d" " -f2,3 /proc/mounts | sed "s/^/      /"'
+  wait_key
+}
 
-title "Lab 05 — network namespace: links, addresses and routes of its own"
-side_by_side "ip -o link" "05-net -- ip -o link"
-say "Inside there is one link, lo, and it is UP: a new network namespace starts with lo down, and 05-net brings it up before COMMAND runs. No trace of the host's links."
-wait_key
-say "--veth links the two with a veth pair, a virtual cable: one end stays on the host as nslab-PID with 10.200.90.1, the other is eth0 inside with 10.200.90.2, and a default route via the host end. One container runs the container's side of what follows from a small script, inside.sh, which waits for the host's turns:"
-show_cmd 'host$' "05-net --veth 10.200.90.1/24,10.200.90.2/24 -- sh inside.sh &"
-net=$work/net
-mkdir "$net"
-cat > "$net/inside.sh" <<'EOF'
+lab05() {
+  title "Lab 05 — network namespace: links, addresses and routes of its own"
+  side_by_side "ip -o link" "05-net -- ip -o link"
+  say "Inside there is one link, lo, and it is UP: a new network namespace starts with lo down, and 05-net brings it up before COMMAND runs. No trace of the host's links."
+  wait_key
+  say "--veth links the two with a veth pair, a virtual cable: one end stays on the host as nslab-PID with 10.200.90.1, the other is eth0 inside with 10.200.90.2, and a default route via the host end. One container runs the container's side of what follows from a small script, inside.sh, which waits for the host's turns:"
+  show_cmd 'host$' "05-net --veth 10.200.90.1/24,10.200.90.2/24 -- sh inside.sh &"
+  net=$work/net
+  mkdir "$net"
+  cat > "$net/inside.sh" <<'EOF'
 # The container's side: each turn writes its output to a file in $1.
 trap 'exit 143' TERM INT  # a handler, for a shell as PID 1 ignores SIGTERM otherwise
 cd "$1"
@@ -188,61 +233,351 @@ tcp-probe connect 10.200.90.1 9001 'hello from the container' > connect 2>&1
 : > connect.done
 exec tcp-probe serve 10.200.90.2 9002 'hello from the container' > serve 2>&1
 EOF
-05-net --veth 10.200.90.1/24,10.200.90.2/24 -- sh "$net/inside.sh" "$net" > "$net/runtime.out" 2>&1 &
-net_runtime=$!
-await 5 grep -q . "/proc/$net_runtime/task/$net_runtime/children" || { cat "$net/runtime.out"; exit 1; }
-host_end=nslab-$(awk '{ print $1 }' "/proc/$net_runtime/task/$net_runtime/children")
-await 15 test -e "$net/ping.done" || { cat "$net/runtime.out"; exit 1; }
-show_cmd 'container$' "busybox ping -c 1 10.200.90.1"
-cut -c1-"$((width - 4))" "$net/ping" | sed 's/^/    /'
-shown 'host$' "ip -o link show $host_end"
-say "${host_end#nslab-} is the PID of the container's first process, as the host numbers it."
-say "A server on the host answers the container:"
-show_cmd 'host$' "tcp-probe serve 10.200.90.1 9001 'hello from the host'"
-show_cmd 'container$' "tcp-probe connect 10.200.90.1 9001 'hello from the container'"
-tcp-probe serve 10.200.90.1 9001 'hello from the host' > "$net/host-serve" 2>&1 &
-server=$!
-await 5 grep -qx listening "$net/host-serve"
-: > "$net/go"
-wait "$server" || true
-server=""
-await 15 test -e "$net/connect.done"
-columns "$net/host-serve" "$net/connect"
-say "And a server in the container answers the host:"
-show_cmd 'container$' "tcp-probe serve 10.200.90.2 9002 'hello from the container'"
-show_cmd 'host$' "tcp-probe connect 10.200.90.2 9002 'hello from the host'"
-await 5 grep -qx listening "$net/serve"
-tcp-probe connect 10.200.90.2 9002 'hello from the host' > "$net/host-connect" 2>&1 || true
-wait "$net_runtime" || true
-net_runtime=""
-columns "$net/host-connect" "$net/serve"
-say "The container has ended, and 05-net deleted the host end (which takes eth0 with it):"
-shown 'host$' "ip -o link show $host_end"
-host_end=""
-say "No NAT, no forwarding: the container reaches the host, and only the host."
-wait_key
+  05-net --veth 10.200.90.1/24,10.200.90.2/24 -- sh "$net/inside.sh" "$net" > "$net/runtime.out" 2>&1 &
+  net_runtime=$!
+  await 5 grep -q . "/proc/$net_runtime/task/$net_runtime/children" || { cat "$net/runtime.out"; exit 1; }
+  host_end=nslab-$(awk '{ print $1 }' "/proc/$net_runtime/task/$net_runtime/children")
+  await 15 test -e "$net/ping.done" || { cat "$net/runtime.out"; exit 1; }
+  show_cmd 'container$' "busybox ping -c 1 10.200.90.1"
+  cut -c1-"$((width - 4))" "$net/ping" | sed 's/^/    /'
+  shown 'host$' "ip -o link show $host_end"
+  say "${host_end#nslab-} is the PID of the container's first process, as the host numbers it."
+  say "A server on the host answers the container:"
+  show_cmd 'host$' "tcp-probe serve 10.200.90.1 9001 'hello from the host'"
+  show_cmd 'container$' "tcp-probe connect 10.200.90.1 9001 'hello from the container'"
+  tcp-probe serve 10.200.90.1 9001 'hello from the host' > "$net/host-serve" 2>&1 &
+  server=$!
+  await 5 grep -qx listening "$net/host-serve"
+  : > "$net/go"
+  wait "$server" || true
+  server=""
+  await 15 test -e "$net/connect.done"
+  columns "$net/host-serve" "$net/connect"
+  say "And a server in the container answers the host:"
+  show_cmd 'container$' "tcp-probe serve 10.200.90.2 9002 'hello from the container'"
+  show_cmd 'host$' "tcp-probe connect 10.200.90.2 9002 'hello from the host'"
+  await 5 grep -qx listening "$net/serve"
+  tcp-probe connect 10.200.90.2 9002 'hello from the host' > "$net/host-connect" 2>&1 || true
+  wait "$net_runtime" || true
+  net_runtime=""
+  columns "$net/host-connect" "$net/serve"
+  say "The container has ended, and 05-net deleted the host end (which takes eth0 with it):"
+  shown 'host$' "ip -o link show $host_end"
+  host_end=""
+  say "No NAT, no forwarding: the container reaches the host, and only the host."
+  wait_key
+}
 
-title "Lab 06 — user namespace: root inside, nobody (65534) outside"
-nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
-say "06-user needs no root. From here on the commands run as the user nobody (uid 65534), who has no privilege at all, through $nobody:"
-side_by_side "$nobody sh -c 'id -u; hostname; cat /proc/self/uid_map'" \
-  "$nobody 06-user --hostname box -- sh -c 'id -u; hostname; cat /proc/self/uid_map'"
-say "Inside, the same user is root, with a hostname of its own: the new user namespace owns the new UTS namespace. uid_map reads: id 0 inside is 65534 outside, one id (on the host, every id maps to itself)."
-wait_key
-mkdir "$work/home"
-chown 65534:65534 "$work/home"
-say "Root inside creates a file in $work/home, a directory of the user nobody; each side lists it:"
-(
-  cd "$work/home"
-  shown 'container$' "$nobody 06-user -- sh -c 'touch note; ls -l note'"
-  shown 'host$' "ls -l note"
-)
-say "Inside, the owner is root; on the host, the same file belongs to the user nobody: what root inside creates, the caller owns outside."
-say "And root inside is root only over what its namespace owns. The host's /etc/hostname belongs to the host's root, and opening it for appending (which would write nothing) fails:"
-shown 'container$' "$nobody 06-user -- sh -c 'id -u; true >> /etc/hostname'"
-shown 'host$' "ls -l /etc/hostname"
-wait_key
+lab06() {
+  title "Lab 06 — user namespace: root inside, nobody (65534) outside"
+  say "06-user needs no root. From here on the commands run as the user nobody (uid 65534), who has no privilege at all, through $nobody:"
+  side_by_side "$nobody sh -c 'id -u; hostname; cat /proc/self/uid_map'" \
+    "$nobody 06-user --hostname box -- sh -c 'id -u; hostname; cat /proc/self/uid_map'"
+  say "Inside, the same user is root, with a hostname of its own: the new user namespace owns the new UTS namespace. uid_map reads: id 0 inside is 65534 outside, one id (on the host, every id maps to itself)."
+  wait_key
+  mkdir "$work/home"
+  chown 65534:65534 "$work/home"
+  say "Root inside creates a file in $work/home, a directory of the user nobody; each side lists it:"
+  (
+    cd "$work/home"
+    shown 'container$' "$nobody 06-user -- sh -c 'touch note; ls -l note'"
+    shown 'host$' "ls -l note"
+  )
+  say "Inside, the owner is root; on the host, the same file belongs to the user nobody: what root inside creates, the caller owns outside."
+  say "And root inside is root only over what its namespace owns. The host's /etc/hostname belongs to the host's root, and opening it for appending (which would write nothing) fails:"
+  shown 'container$' "$nobody 06-user -- sh -c 'id -u; true >> /etc/hostname'"
+  shown 'host$' "ls -l /etc/hostname"
+  wait_key
+}
 
-title "The end"
-say "Six namespaces, one small runtime. Next: joining (lab 07), cgroups (08)."
-say "The host kept its name ($(hostname)), its mounts, its IPC objects, its links and addresses; no process of the tour is left, and no file: $work goes now."
+# --- lab 07: two terminals ---------------------------------------------------------
+#
+# The step's two terminals run one small script, written to $work/07 by
+# lab07_scripts: "terminal.sh 1" starts the container, "terminal.sh 2" joins it.
+# lab07_mode says how the two are shown:
+#   split    the demo runs in a tmux pane, on a server of the demo's own user (a
+#            pane split there runs as that user): the pane is split, the
+#            container runs on the left (this pane), the join on the right;
+#   session  tmux is installed and this is a terminal: a tmux session on a
+#            server of the demo's own (its socket in $work/07) shows the two for
+#            the step, then the demo's screen comes back;
+#   one      otherwise (no tmux, or no terminal: a pipe, a test): the container
+#            runs in the background, and what each terminal showed is printed
+#            after, labelled "terminal 1" and "terminal 2".
+# In the two tmux modes terminal 2 then waits: for Enter when the demo pauses,
+# else 3 seconds; the demo ends the container and closes what it opened.
+
+# The container loops until SIGTERM or SIGINT (Ctrl-C): a shell as PID 1 has no
+# default action for them (lab 03), so it sets one.
+# shellcheck disable=SC2016  # expanded by the container's shell, as typed
+lab07_loop='trap "exit 0" INT TERM; while :; do echo "$(hostname): I am PID $$"; sleep 1; done'
+lab07_run="07-setns --hostname box --pid-file box.pid -- sh -c '$lab07_loop'"
+# shellcheck disable=SC2016  # expanded by the joined shell
+lab07_ask='echo "$(hostname): I am PID $$"; ps -e -o pid,comm'
+lab07_join="07-setns -v --enter \"\$(cat box.pid)\" -- sh -c '$lab07_ask'"
+
+# lab07_mode: split, session or one, as above. (Its output is read through
+# $(...), no terminal: whether the demo's own is one was asked at the start.)
+lab07_mode() {
+  if ! command -v tmux >/dev/null || [ "$tty_out" = 0 ]; then
+    echo one
+  elif [ -n "${TMUX:-}" ] && [ -n "${TMUX_PANE:-}" ] && [ -S "${TMUX%%,*}" ] &&
+       [ "$(stat -c %u "${TMUX%%,*}")" = "$(id -u)" ] && tmux display -p -t "$TMUX_PANE" '' >/dev/null 2>&1; then
+    echo split
+  elif [ -t 0 ] && tput clear >/dev/null 2>&1; then  # a terminal that terminfo, and so tmux, knows
+    echo session
+  else
+    echo one
+  fi
+}
+
+# lab07_tmux ARG...: tmux, on the demo's own server (session mode).
+lab07_tmux() {
+  env -u TMUX -u TMUX_PANE tmux -S "$work/07/tmux.sock" -f /dev/null "$@"
+}
+
+# gone PID: the process has ended (a zombie has ended too; only its parent's
+# wait(2) removes it).
+gone() {
+  [ ! -e "/proc/$1" ] || [ "$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null)" = Z ]
+}
+
+# stop_runtime PID: ends a lab 07 runtime as Ctrl-C in its terminal would: a
+# signal it forwards to the container's first process, whose trap exits; the
+# runtime then removes its pid file. Signalled only while PID is that program:
+# once it has gone, its PID may be another process's.
+stop_runtime() {
+  local pid=$1
+  if [ "/proc/$pid/exe" -ef "$bin/07-setns" ]; then kill -TERM "$pid" 2>/dev/null || true; fi
+  wait "$pid" 2>/dev/null || true  # a job of ours (split and one modes); tmux's child in a session
+  if ! await 5 gone "$pid"; then
+    if [ "/proc/$pid/exe" -ef "$bin/07-setns" ]; then kill -KILL "$pid" 2>/dev/null || true; fi
+    wait "$pid" 2>/dev/null || true
+  fi
+  [ "$pid" != "$lab07_runtime" ] || lab07_runtime=""
+}
+
+# lab07_scripts DIR: the two terminals' script, terminal.sh, and what it needs.
+lab07_scripts() {
+  local dir=$1
+  {
+    printf 'export PATH=%q\n' "$PATH"
+    printf 'run=%q\njoin=%q\ndemo=%q\n' "$lab07_run" "$lab07_join" "$$"
+  } > "$dir/env.sh"
+  cat > "$dir/terminal.sh" <<'EOF'
+# One of the two terminals of lab 07's step (scripts/demo.sh writes it here):
+#   terminal.sh 1        the container: its runtime's PID in runtime.pid
+#   terminal.sh 2 HOLD   joins it, writes its exit status to "joined", then holds:
+#                        "none" not at all, "key" until Enter, "beat" for 3 s;
+#                        after "key" or "beat" it writes "closed", and keeps the
+#                        pane open until the demo closes it (or has gone).
+# Each prints its command as typed, and keeps a copy of its output (1.out, 2.out).
+set -u
+cd "$(dirname "$0")" || exit 1
+. ./env.sh
+# "ready": the panes are laid out, and width.N says this one's width as tmux
+# has made it (the terminal itself may learn it a moment later).
+tries=0
+until [ -e ready ]; do
+  tries=$((tries + 1)); [ "$tries" -le 100 ] || break
+  sleep 0.1
+done
+cols=$(cat "width.$1" 2>/dev/null || true)
+[ -n "$cols" ] || cols=$( (stty size < /dev/tty) 2>/dev/null | awk '{ print $2 }')
+[ -n "$cols" ] && [ "$cols" -gt 0 ] || cols=80
+prompt() { printf '%s\n' "terminal $1\$ $2" | fold -s -w "$cols"; }
+if [ "$1" = 1 ]; then
+  prompt 1 "$run"
+  echo $$ > runtime.pid
+  exec > >(exec tee 1.out) 2>&1
+  eval "exec $run"  # the runtime takes this PID
+fi
+trap 'exit 130' INT TERM HUP
+trap ': > closed' EXIT
+tries=0
+until [ -s box.pid ]; do  # as one would wait for terminal 1's container
+  tries=$((tries + 1))
+  [ "$tries" -le 100 ] || { echo "terminal 2: no box.pid after 10 s: terminal 1's container did not start"; exit 1; }
+  sleep 0.1
+done
+prompt 2 "$join"
+eval "$join" 2>&1 | tee 2.out | fold -s -w "$cols"
+echo "${PIPESTATUS[0]}" > joined.part && mv joined.part joined
+hold=${2:-none}
+case $hold in
+  key)
+    while read -r -t 0.05 _; do :; done  # an Enter typed before the join (a double press) does not count
+    printf '(Enter: end both terminals) '
+    until [ -e closed ]; do read -r -t 0.2 _ && break; done
+    ;;
+  beat) sleep 3 ;;
+esac
+[ "$hold" = none ] && exit 0
+: > closed
+exec tail --pid="$demo" -f /dev/null
+EOF
+}
+
+# lab07_wait_closed STILL-OPEN...: waits until terminal 2 is done holding, or
+# STILL-OPEN (a command) fails: its pane or session has gone.
+lab07_wait_closed() {
+  until [ -e "$work/07/closed" ]; do
+    "$@" >/dev/null 2>&1 || return 0
+    sleep 0.1
+  done
+}
+
+# Split mode: this pane is terminal 1 (the container runs here, in the
+# background of the demo), a new pane on the right terminal 2.
+lab07_split() {
+  local dir=$work/07 now right
+  now=$(tmux display -p -t "$TMUX_PANE" '#{pane_width}')
+  right=$(( now - now / 3 ))
+  printf '\e[H\e[2J'  # a clean terminal 1 (tmux keeps what was here in its history)
+  lab07_pane=$(tmux split-window -h -l "$right" -t "$TMUX_PANE" -c "$dir" -P -F '#{pane_id}' \
+                 "bash '$dir/terminal.sh' 2 $lab07_hold")
+  tmux display -p -t "$TMUX_PANE" '#{pane_width}' > "$dir/width.1"
+  tmux display -p -t "$lab07_pane" '#{pane_width}' > "$dir/width.2"
+  : > "$dir/ready"
+  bash "$dir/terminal.sh" 1 &
+  lab07_runtime=$!
+  lab07_wait_closed tmux display -p -t "$lab07_pane" ''
+  stop_runtime "$lab07_runtime"
+  tmux kill-pane -t "$lab07_pane" 2>/dev/null || true
+  lab07_pane=""
+}
+
+# Session mode: the demo's own tmux server, one window of two panes, attached
+# here while the step lasts; a watcher in the background ends it.
+lab07_session() {
+  local dir=$work/07 cols lines left right watcher terminal
+  cols=$(tput cols) lines=$(tput lines)
+  lab07_server=$dir/tmux.sock
+  # Terminal 2 first, and terminal 1 split off to its left: each starts in a
+  # pane of its final width.
+  right=$(lab07_tmux new-session -d -s nslab-demo -x "$cols" -y "$lines" -c "$dir" -P -F '#{pane_id}' \
+            "bash '$dir/terminal.sh' 2 $lab07_hold")
+  lab07_tmux set -g status off \; set -g pane-border-status top \; set -g pane-border-format ' #{pane_title} ' >/dev/null
+  left=$(lab07_tmux split-window -h -b -l "$(( cols / 3 ))" -t "$right" -c "$dir" -P -F '#{pane_id}' \
+           "bash '$dir/terminal.sh' 1")
+  lab07_tmux select-pane -t "$left" -T 'terminal 1' \; select-pane -t "$right" -T 'terminal 2' \; select-pane -t "$right"
+  lab07_tmux display -p -t "$left" '#{pane_width}' > "$dir/width.1"
+  lab07_tmux display -p -t "$right" '#{pane_width}' > "$dir/width.2"
+  : > "$dir/ready"
+  await 5 test -s "$dir/runtime.pid"
+  lab07_runtime=$(cat "$dir/runtime.pid")
+  {
+    lab07_wait_closed lab07_tmux has-session -t nslab-demo
+    stop_runtime "$lab07_runtime"
+    lab07_tmux kill-server 2>/dev/null || true
+  } &
+  watcher=$!
+  # In the background, so that a signal to the demo is handled at once (bash
+  # runs a trap only once a command in the foreground has ended); the terminal
+  # is its all the same, the demo waits without reading it. By name, not
+  # /dev/tty, which tmux refuses, and open for writing too: the tmux server
+  # draws on the client's standard input.
+  terminal=$(tty)
+  lab07_tmux attach -t nslab-demo 0<> "$terminal" 1>&0 2>/dev/null &
+  wait "$!" || true
+  # Detached (or never attached): the step ends all the same.
+  : > "$dir/closed"
+  wait "$watcher" || true
+  lab07_runtime="" lab07_server=""
+}
+
+# One terminal: the container in the background, the join in the foreground.
+lab07_one() {
+  local dir=$work/07
+  : > "$dir/ready"
+  bash "$dir/terminal.sh" 1 >/dev/null 2>&1 &
+  lab07_runtime=$!
+  await 10 test -s "$dir/box.pid" || true
+  sleep 1.5  # the container says who it is once or twice
+  bash "$dir/terminal.sh" 2 none >/dev/null 2>&1 || true
+  sleep 1
+  stop_runtime "$lab07_runtime"
+}
+
+lab07() {
+  local dir=$work/07 mode status n
+  title "Lab 07 — setns: joining a running container"
+  say "A container is the set of namespaces its processes are in, and each namespace has a file: /proc/PID/ns/uts, ns/pid, ... setns(2) takes such a file, open, and moves the caller into that namespace: nothing is created, nothing copied. docker exec, nsenter(1) and 07-setns --enter all work so."
+  say "Two terminals, in the same directory. In terminal 1, a container named box says its hostname and PID every second, and --pid-file writes its first process's PID, as the host numbers it, to box.pid. Terminal 2 joins it with --enter, and asks the same:"
+  mode=$(lab07_mode)
+  # One terminal prints the commands with their outputs; tmux's panes are narrower.
+  if [ "$mode" != one ]; then
+    show_cmd 'terminal 1$' "$lab07_run"
+    show_cmd 'terminal 2$' "$lab07_join"
+  fi
+  mkdir "$dir"
+  lab07_scripts "$dir"
+  lab07_hold=beat
+  [ "$pause" = 1 ] && lab07_hold=key
+  case $mode in
+    split) say "This window splits in two: terminal 1 on the left, terminal 2 on the right.$([ "$pause" = 1 ] && echo ' Enter in terminal 2 ends both.')" ;;
+    session) say "tmux shows the two side by side, terminal 1 on the left, terminal 2 on the right, then this screen comes back.$([ "$pause" = 1 ] && echo ' Enter in terminal 2 ends both.')" ;;
+    one) say "No tmux (or no terminal) here: the two take turns in this one, terminal 1's container in the background." ;;
+  esac
+  wait_key
+  "lab07_$mode"
+  case $mode in
+    session | one)
+      [ "$mode" = one ] || say "What the two terminals showed:"
+      lab07_transcript ;;
+    split)
+      say "Terminal 2, whose pane is closed now, showed:"
+      lab07_transcript 2 ;;
+  esac
+  status=$(cat "$dir/joined" 2>/dev/null || echo "none: it did not run")
+  [ "$status" = 0 ] || say "(terminal 2's 07-setns exited with status $status)"
+  n=$(sed -n 's/^box: I am PID \([0-9][0-9]*\)$/\1/p' "$dir/2.out" 2>/dev/null | head -n 1)
+  say "Terminal 2's shell was in box: the same hostname, and PID ${n:-?} of the container's PID namespace. Not 1: setns(CLONE_NEWPID) changes the PID namespace of the caller's children to come, not its own, so 07-setns forked COMMAND in. And ps there saw the container's processes and no other: the loop's shell (PID 1) and its sleep, the joined shell and ps."
+  say "--verbose shows the order: every /proc/PID/ns file is opened first (inside the container's mount namespace the host's /proc/PID is out of reach), then one setns each, the user namespace last for root; and each identity after, the container's."
+  say "The container has ended; 07-setns removed box.pid, and the host is still called $(hostname):"
+  (cd "$dir" && shown 'host$' 'ls box.pid')
+  wait_key
+  lab07_rootless
+}
+
+# lab07_transcript [2]: what terminal 1 and terminal 2 showed (or only terminal
+# 2), from the copies of their output.
+lab07_transcript() {
+  local dir=$work/07
+  if [ "${1:-}" != 2 ]; then
+    show_cmd 'terminal 1$' "$lab07_run"
+    indented "$dir/1.out"
+  fi
+  show_cmd 'terminal 2$' "$lab07_join"
+  indented "$dir/2.out"
+}
+
+# Without root: nobody joins a rootless container of its own.
+lab07_rootless() {
+  local dir=$work/07/nobody run join
+  run="$nobody 07-setns --pid-file nobody.pid -- sh -c 'trap \"exit 0\" TERM; while :; do sleep 1; done'"
+  join="$nobody 07-setns -v --enter \"\$(cat nobody.pid)\" -- id 2>&1 | grep -E 'setns\\(|uid='"
+  say "Without root: the user nobody starts a rootless container (lab 06) in terminal 1, and joins it from terminal 2. For nobody the order turns round: outside the container's user namespace, every setns into the others fails with EPERM; once in it, nobody has every capability there, and the second pass succeeds:"
+  mkdir "$dir"
+  chown 65534:65534 "$dir"
+  show_cmd 'terminal 1$' "$run &"
+  bash -c "cd '$dir' && exec $run" >/dev/null 2>&1 &
+  lab07_runtime=$!
+  await 10 test -s "$dir/nobody.pid" || true
+  show_cmd 'terminal 2$' "$join"
+  { bash -c "cd '$dir' && $join" 2>&1 || true; } > "$work/07/rootless.out"
+  indented "$work/07/rootless.out"
+  stop_runtime "$lab07_runtime"
+  say "No privilege on the host: each setns was checked against the container's user namespace, which nobody owns. nsenter(1) makes the same two passes: nsenter --target PID --all."
+  wait_key
+}
+
+the_end() {
+  title "The end"
+  say "Six namespaces, and a way into them: one small runtime. Next: cgroups (lab 08)."
+  say "The host kept its name ($(hostname)), its mounts, its IPC objects, its links and addresses; no process of the tour is left, no tmux pane or session of it, and no file: $work goes now."
+}
+
+intro
+for step in "${steps[@]}"; do "lab$step"; done
+the_end

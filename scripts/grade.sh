@@ -16,6 +16,10 @@
 # on that file alone, run directly: an unprivileged program cannot change the
 # host, so it needs no sandbox. The closing line then says so:
 # "lab 06: N of M tests pass (rootless.bats only: the other lab 06 tests need root)".
+# A test of rootless.bats that skips because it needs root (its reason starts
+# "needs root", as every such skip in nslab's tests does: lab 07's starts a root
+# container beside the user's) is left to the grading as root, like the other
+# files, and named in one line; any other skip still fails.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 number=${1:-}
@@ -84,6 +88,17 @@ bats_status=${PIPESTATUS[0]}
 total=$(grep -cE '^(ok|not ok) [0-9]+' "$out")
 failed=$(grep -cE '^not ok [0-9]+' "$out")
 skipped=$(grep -cE '^ok [0-9]+ .* # skip' "$out")
+if [ "$rootless" = yes ]; then
+  # Tests that need root are the grading as root's, not skips of this one.
+  root_only=$(grep -cE '^ok [0-9]+ .* # skip needs root' "$out")
+  grep -E '^ok [0-9]+ .* # skip needs root' "$out" |
+    sed -E 's/^ok [0-9]+ (.*) # skip (needs root.*)$/grade: left to the grading as root: "\1": \2/'
+  if [ "$root_only" -gt 0 ]; then
+    total=$((total - root_only)) skipped=$((skipped - root_only))
+    closing=" (rootless.bats without the $root_only of its tests that need root, as the other lab $number tests do)"
+  fi
+  sed -i -E '/^ok [0-9]+ .* # skip needs root/d' "$out"
+fi
 passed=$((total - failed - skipped))
 
 # A skip is not a pass: the test never looked at the program.

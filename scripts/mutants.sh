@@ -33,7 +33,7 @@ mutants=(
   "child-does-not-wait-for-maps|06-user|common/src/runtime.cpp|s/if \(channel\.receive\(\)\.kind != MessageKind::go\) return kExitRuntimeFailed;//"
   "no-fork-after-setns|07-setns|solutions/07-setns/setns.cpp|s/if \(target_ == 0\) return std::nullopt;  \/\/ a container of our own: COMMAND is the child/return std::nullopt;/"
   "namespaces-opened-while-joining|07-setns|solutions/07-setns/setns.cpp|s/::setns\(ns\.fd\.get\(\)/::setns(open_namespace(pid, ns.kind).get()/"
-  "user-namespace-never-joined|07-setns|solutions/07-setns/setns.cpp|s/if \(has_user\) join_one\(\*user, target\.pid, false, narrator\);//"
+  "user-namespace-never-joined|07-setns|solutions/07-setns/setns.cpp|s/if \(has_user\) join_one\(\*user, target\.pid, false, narrator\);/if (has_user) user->joined = true;/"
   "inherited-fds-kept|01-uts|common/src/runtime.cpp|s/close_fds_except\(channel\.fd\(\)\);//"
   "SIGCHLD-not-reset|03-pid|common/src/runtime.cpp|s/\(void\)::signal\(SIGCHLD, SIG_DFL\);//"
 )

@@ -7,7 +7,7 @@
 #
 # Fedora: dnf install gcc-c++ cmake make glibc-static libstdc++-static gtest-devel \
 #   bats busybox doxygen graphviz hyperfine iproute procps-ng util-linux \
-#   clang-tools-extra perl libmnl-devel shadow-utils   (as root)
+#   clang-tools-extra perl libmnl-devel shadow-utils tmux strace python3   (as root)
 # (Fedora packages neither bats-support nor bats-assert: clone them from the
 # bats-core project into /usr/lib/bats/bats-support and /usr/lib/bats/bats-assert.)
 set -euo pipefail
@@ -22,6 +22,8 @@ packages=(
   uidmap                           # newuidmap/newgidmap: lab 06's ranges without root
   doxygen graphviz doxygen-awesome-css  # the tutorials
   hyperfine                        # scripts/bench.sh
+  tmux                             # scripts/demo.sh: lab 07's two terminals side by side
+  strace python3                   # lab 07's tests: a join held back, a process with two threads
   clang-tidy                       # the tidy preset
 )
 

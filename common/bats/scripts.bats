@@ -3,8 +3,9 @@
 # tool is missing, how the programs are linked, where the sources are found, and
 # what scripts/test.sh, scripts/grade.sh and scripts/make-starters.sh do before
 # they can do their job (as another user, over a learner's work, with nothing
-# to grade). Everything runs on copies or fakes in a scratch directory: nothing
-# here builds, grades or rewrites the real tree.
+# to grade); and the demo's lab 07 step, with and without tmux. Everything runs
+# on copies or fakes in a scratch directory, or (the demo) on the build under
+# test: nothing here builds, grades or rewrites the real tree.
 
 load nslab
 
@@ -16,6 +17,8 @@ lab_setup() {
 }
 
 lab_teardown() {
+  # A tmux server of a demo test, should the test have failed half-way.
+  [ ! -S "$SCRATCH/tmux.sock" ] || tmux -S "$SCRATCH/tmux.sock" kill-server 2>/dev/null || true
   rm -rf "$SCRATCH"
 }
 
@@ -156,26 +159,28 @@ target_of() {
 # grade_tree [CMAKE LINE...]: a tree for scripts/grade.sh whose build runs the
 # given CMake lines and makes a stand-in build/bin/labs/01-uts, and whose lab
 # 01 has the tests that the caller writes to $SCRATCH/tree/labs/01-uts/tests/.
+# GRADE_LAB=NN-name makes it that lab instead.
 grade_tree() {
-  local tree=$SCRATCH/tree
-  mkdir -p "$tree/scripts" "$tree/labs/01-uts/tests"
+  local tree=$SCRATCH/tree lab=${GRADE_LAB:-01-uts}
+  mkdir -p "$tree/scripts" "$tree/labs/$lab/tests"
   cp "$NSLAB_SOURCE_DIR"/scripts/{grade,sandbox}.sh "$tree/scripts/"
   cp "$NSLAB_SOURCE_DIR/CMakePresets.json" "$tree/"
   {
     echo 'cmake_minimum_required(VERSION 3.25)'
     echo 'project(grade_tree LANGUAGES NONE)'
     printf '%s\n' "$@"
-    echo 'file(WRITE ${CMAKE_BINARY_DIR}/bin/labs/01-uts "#!/bin/sh\n")'
-    echo 'file(CHMOD ${CMAKE_BINARY_DIR}/bin/labs/01-uts PERMISSIONS OWNER_READ OWNER_EXECUTE)'
+    echo "file(WRITE \${CMAKE_BINARY_DIR}/bin/labs/$lab \"#!/bin/sh\\n\")"
+    echo "file(CHMOD \${CMAKE_BINARY_DIR}/bin/labs/$lab PERMISSIONS OWNER_READ OWNER_EXECUTE)"
   } > "$tree/CMakeLists.txt"
 }
 
-# lab_tests BODY...: lab 01's tests, one @test per BODY ("name|commands").
+# lab_tests BODY...: lab 01's tests, one @test per BODY ("name|commands"), in
+# lab.bats (GRADE_LAB and GRADE_FILE name another lab and file).
 lab_tests() {
   local entry
   for entry in "$@"; do
     printf '@test "%s" {\n  %s\n}\n' "${entry%%|*}" "${entry#*|}"
-  done > "$SCRATCH/tree/labs/01-uts/tests/lab.bats"
+  done > "$SCRATCH/tree/labs/${GRADE_LAB:-01-uts}/tests/${GRADE_FILE:-lab.bats}"
 }
 
 @test "scripts/grade.sh as another user says at once that it needs root, and fails" {
@@ -235,6 +240,35 @@ lab_tests() {
   assert_regex "$(tail -n 1 <<< "$stderr")" '^grade: the build failed '
 }
 
+# rootless_grade_tree SKIP: lab 07 with a test that needs root in setns.bats,
+# and in rootless.bats two that pass and one that skips with SKIP's reason;
+# the tree is the user nobody's, who builds it.
+rootless_grade_tree() {
+  GRADE_LAB=07-setns
+  grade_tree
+  GRADE_FILE=setns.bats lab_tests "as root|false"
+  GRADE_FILE=rootless.bats lab_tests "one|true" "two|true" "three|skip '$1'"
+  chown -R 65534:65534 "$SCRATCH/tree"
+}
+
+@test "scripts/grade.sh 07 as another user runs rootless.bats alone; its tests that need root are left to the grading as root" {
+  rootless_grade_tree "needs root: it starts a root container"
+  run --separate-stderr as_nobody bash "$SCRATCH/tree/scripts/grade.sh" 07
+  assert_success
+  assert_equal "$stderr" ""
+  assert_line 'grade: left to the grading as root: "three": needs root: it starts a root container'
+  refute_line --regexp '^(not )?ok [0-9]+ as root$'
+  assert_equal "${lines[-1]}" "lab 07: 2 of 2 tests pass (rootless.bats without the 1 of its tests that need root, as the other lab 07 tests do)"
+}
+
+@test "scripts/grade.sh 07 as another user fails on a skip in rootless.bats for any other reason" {
+  rootless_grade_tree "no user namespaces here"
+  run --separate-stderr as_nobody bash "$SCRATCH/tree/scripts/grade.sh" 07
+  assert_failure
+  assert_equal "$stderr" 'grade: skipped, so not a pass: "three": no user namespaces here'
+  assert_equal "${lines[-1]}" "lab 07: 2 of 3 tests pass (rootless.bats only: the other lab 07 tests need root)"
+}
+
 # --- scripts/make-starters.sh keeps a learner's work ----------------------------
 
 # starters_tree [--no-git]: what make-starters.sh reads and writes, committed in
@@ -291,4 +325,144 @@ starters_tree() {
   assert_equal "${#lines[@]}" 1
   run bash scripts/make-starters.sh --force
   assert_success
+}
+
+# --- scripts/demo.sh: lab 07's two terminals -------------------------------------
+#
+# The demo runs its lab 07 step alone (scripts/demo.sh --no-pause 07) on the
+# build under test, marked for the host guard (NSLAB_GUARD), so that every
+# process it starts, the tmux servers included, carries the mark: none may be
+# left. Without a terminal it prints the two terminals one after the other; in
+# a tmux pane it splits the window; in a terminal outside tmux it runs a tmux
+# server of its own. The tmux tests run it in a tmux server of this test's, in a
+# window of 80 columns and 24 lines, and watch the panes.
+
+requires_lab07() {
+  [ -x "$NSLAB_BUILD_DIR/bin/solutions/07-setns" ] ||
+    skip "no $NSLAB_BUILD_DIR/bin/solutions/07-setns: lab 07 is not built (libmnl missing?)"
+}
+
+requires_tmux() {
+  command -v tmux >/dev/null || skip "tmux is not installed (scripts/setup.sh installs it): the demo's two-pane modes need it"
+}
+
+# The demo's work directories in /tmp now, one a line.
+demo_dirs() {
+  find /tmp -maxdepth 1 -name 'nslab-demo.*' | sort
+}
+
+# demo_07 [--no-tmux]: the command that runs the demo's lab 07 step, marked.
+demo_07() {
+  printf 'NSLAB_BUILD_DIR=%q NSLAB_GUARD=%q bash %q --no-pause 07' "$NSLAB_BUILD_DIR" "$NSLAB_GUARD_TOKEN" \
+    "$NSLAB_SOURCE_DIR/scripts/demo.sh"
+}
+
+# tmux_test ARG...: tmux, on this test's own server.
+tmux_test() {
+  tmux -S "$SCRATCH/tmux.sock" -f /dev/null "$@"
+}
+
+# expect_demo_left_nothing DIRS: no process of the demo's is left, no work
+# directory but DIRS (those that were there before), and the hostname is the host's.
+expect_demo_left_nothing() {
+  if ! wait_for 5 nslab_no_guarded_processes; then
+    ps -o pid,args -p "$(nslab_guarded_processes | paste -sd,)" >&2 || true
+    fail "the demo left processes behind (above)"
+  fi
+  assert_equal "$(demo_dirs)" "$1"
+  assert_equal "$(cat /proc/sys/kernel/hostname)" "$HOST_HOSTNAME"
+}
+
+@test "scripts/demo.sh 07 without a terminal: terminal 1's container, joined from terminal 2, each output labelled, in 80 columns; nothing left" {
+  requires_lab07
+  local before demo_output
+  before=$(demo_dirs)
+  run --separate-stderr clean_env TERM=xterm COLUMNS=80 bash -c "$(demo_07)"
+  assert_success
+  assert_equal "$stderr" ""
+  demo_output=$output
+  assert_line "No tmux (or no terminal) here: the two take turns in this one, terminal 1's "
+  assert_line --regexp '^terminal 1\$ 07-setns --hostname box --pid-file box\.pid -- sh -c '
+  assert_line --regexp '^terminal 2\$ 07-setns -v --enter "\$\(cat box\.pid\)" -- sh -c '
+  # Terminal 1's container is PID 1 of its own; terminal 2's shell is inside
+  # it, with another PID, and sees its processes.
+  assert_line '    box: I am PID 1'
+  assert_line --regexp '^    box: I am PID ([2-9]|[1-9][0-9]+)$'
+  assert_line --regexp '^ +1 sh$'
+  # The pid file went with the container, removed by 07-setns itself.
+  assert_line "    ls: cannot access 'box.pid': No such file or directory"
+  # The rootless join: EPERM first, then the user namespace, then root inside.
+  assert_output --partial 'CLONE_NEWIPC): EPERM for now;'
+  assert_line '    uid=0(root) gid=0(root) groups=0(root)'
+  run awk 'length > 80' <<< "$demo_output"
+  assert_output ""
+  expect_demo_left_nothing "$before"
+}
+
+# watch_demo_window: polls this test's tmux window until the demo says its exit
+# status (40 s at most); sets MOST_PANES (the most panes the window had), SEEN
+# (the lines of every capture of every pane, each once, in the order first
+# seen) and SCREEN (the first pane, whole history, wrapped lines joined).
+watch_demo_window() {
+  local deadline=$((SECONDS + 40)) panes pane
+  MOST_PANES=0 SEEN=""
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    panes=$(tmux_test list-panes -t demo -F '#{pane_id}' 2>/dev/null | wc -l)
+    [ "$panes" -le "$MOST_PANES" ] || MOST_PANES=$panes
+    for pane in $(tmux_test list-panes -t demo -F '#{pane_id}' 2>/dev/null); do
+      SEEN+=$(tmux_test capture-pane -p -t "$pane" 2>/dev/null)$'\n'
+    done
+    tmux_test capture-pane -p -J -S - -t demo 2>/dev/null | grep -q '^demo exit status' && break
+    sleep 0.2
+  done
+  SEEN=$(awk '!seen[$0]++' <<< "$SEEN")
+  SCREEN=$(tmux_test capture-pane -p -J -S - -t demo)
+}
+
+@test "scripts/demo.sh 07 in a tmux pane, 80 columns: the window split, box joined in the right pane; the pane, the container and its pid file gone after" {
+  requires_lab07
+  requires_tmux
+  local before
+  before=$(demo_dirs)
+  clean_env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" tmux -S "$SCRATCH/tmux.sock" -f /dev/null \
+    new-session -d -s demo -x 80 -y 24 "$(demo_07); echo \"demo exit status \$?\"; exec sleep 60"
+  watch_demo_window
+  assert_equal "$MOST_PANES" 2
+  # Two terminals at the same moment: the left one the container, the right one inside it.
+  assert_regex "$SEEN" '(^|'$'\n'')box: I am PID 1('$'\n''|$)'
+  assert_regex "$SEEN" '(^|'$'\n'')box: I am PID ([2-9]|[1-9][0-9]+)('$'\n''|$)'
+  assert_regex "$SCREEN" '(^|'$'\n'')Terminal 2, whose pane is closed now, showed:'$'\n''terminal 2\$ 07-setns -v --enter'
+  assert_regex "$SCREEN" '(^|'$'\n'')demo exit status 0('$'\n''|$)'
+  assert_regex "$SCREEN" "ls: cannot access 'box.pid': No such file or directory"
+  # The demo's pane has gone; its own is whole again.
+  run tmux_test list-panes -t demo -F '#{pane_id} #{pane_width}'
+  assert_output --regexp '^%0 80$'
+  tmux_test kill-server
+  expect_demo_left_nothing "$before"
+}
+
+@test "scripts/demo.sh 07 in a terminal outside tmux, 80 columns: a tmux session of its own shows both terminals, then its screen comes back; no tmux server left" {
+  requires_lab07
+  requires_tmux
+  local before
+  before=$(demo_dirs)
+  clean_env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" tmux -S "$SCRATCH/tmux.sock" -f /dev/null \
+    new-session -d -s demo -x 80 -y 24 "env -u TMUX -u TMUX_PANE $(demo_07); echo \"demo exit status \$?\"; exec sleep 60"
+  watch_demo_window
+  # One pane of ours, in which the demo's own tmux drew its two, titled.
+  assert_equal "$MOST_PANES" 1
+  assert_regex "$SEEN" 'terminal 1[^'$'\n'']*terminal 2'
+  assert_regex "$SEEN" 'box: I am PID 1 +[^ ]'
+  assert_regex "$SEEN" 'box: I am PID ([2-9]|[1-9][0-9]+)'
+  assert_regex "$SCREEN" '(^|'$'\n'')What the two terminals showed:'
+  assert_regex "$SCREEN" '(^|'$'\n'')demo exit status 0('$'\n''|$)'
+  assert_regex "$SCREEN" "ls: cannot access 'box.pid': No such file or directory"
+  tmux_test kill-server
+  expect_demo_left_nothing "$before"
+}
+
+@test "scripts/demo.sh refuses a lab it has no step for, before anything" {
+  run --separate-stderr bash "$NSLAB_SOURCE_DIR/scripts/demo.sh" 08
+  assert_failure 2
+  assert_equal "$stderr" "usage: scripts/demo.sh [--no-pause] [NN...]   (NN: a lab, 01 to 07; default: every lab)"
 }

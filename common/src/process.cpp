@@ -1,12 +1,15 @@
 #include "nslab/process.hpp"
 
 #include <dirent.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -308,6 +311,88 @@ std::string find_in_path(const std::string& name) {
     if (colon == std::string_view::npos) return {};
     rest.remove_prefix(colon + 1);
   }
+}
+
+
+namespace {
+
+// How much of the ELF file behind @p fd (of @p size bytes) execve(2) reads: up
+// to the end of its last segment. What follows — debugging sections, the
+// section headers — is never loaded, and may be most of a RelWithDebInfo
+// build. The whole file when it is not a 64-bit ELF file we understand.
+// @p header gets the ELF header, without section headers, when the extent is shorter.
+off_t loaded_extent(int fd, off_t size, Elf64_Ehdr& header) {
+  if (::pread(fd, &header, sizeof header, 0) != static_cast<ssize_t>(sizeof header) ||
+      std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 || header.e_ident[EI_CLASS] != ELFCLASS64 ||
+      header.e_phentsize != sizeof(Elf64_Phdr) || header.e_phnum == 0 || header.e_phnum > 256) {
+    return size;
+  }
+  std::vector<Elf64_Phdr> segments(header.e_phnum);
+  const auto bytes = static_cast<ssize_t>(segments.size() * sizeof(Elf64_Phdr));
+  if (::pread(fd, segments.data(), static_cast<std::size_t>(bytes), static_cast<off_t>(header.e_phoff)) != bytes) {
+    return size;
+  }
+  std::uint64_t end = header.e_phoff + static_cast<std::uint64_t>(bytes);
+  for (const Elf64_Phdr& segment : segments) end = std::max(end, segment.p_offset + segment.p_filesz);
+  if (end >= static_cast<std::uint64_t>(size)) return size;
+  header.e_shoff = 0;  // ELF: no section header table
+  header.e_shnum = 0;
+  header.e_shstrndx = SHN_UNDEF;
+  return static_cast<off_t>(end);
+}
+
+}  // namespace
+
+void run_from_sealed_copy(const std::string& name) {
+  const UniqueFd program(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
+  if (!program) throw_errno("open /proc/self/exe");
+  const int seals = ::fcntl(program.get(), F_GET_SEALS);
+  if (seals != -1 && (seals & F_SEAL_WRITE) != 0) {
+    // The copy: named as the program, not as the fd it was executed from.
+    (void)::prctl(PR_SET_NAME, name.substr(0, 15).c_str(), 0, 0, 0);
+    return;
+  }
+#ifndef MFD_EXEC
+  constexpr unsigned kMfdExec = 0x10U;  // Linux 6.3: executable even under vm.memfd_noexec=1
+#else
+  constexpr unsigned kMfdExec = MFD_EXEC;
+#endif
+  int fd = ::memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING | kMfdExec);
+  if (fd == -1 && errno == EINVAL) fd = ::memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  const UniqueFd copy(fd);
+  if (!copy) throw_errno("memfd_create(" + quoted(name) + ")");
+  struct stat st {};
+  check(::fstat(program.get(), &st), "fstat /proc/self/exe");
+  Elf64_Ehdr header{};
+  const off_t extent = loaded_extent(program.get(), st.st_size, header);
+  for (off_t left = extent; left > 0;) {
+    const ssize_t sent = ::sendfile(copy.get(), program.get(), nullptr, static_cast<std::size_t>(left));
+    if (sent == -1 && errno == EINTR) continue;
+    if (sent <= 0) throw Error(sent == 0 ? EIO : errno, "copying /proc/self/exe to a memfd");
+    left -= sent;
+  }
+  if (extent < st.st_size &&
+      ::pwrite(copy.get(), &header, sizeof header, 0) != static_cast<ssize_t>(sizeof header)) {
+    throw_errno("writing the ELF header of the copy");
+  }
+  check(::fcntl(copy.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE),
+        "fcntl(memfd, F_ADD_SEALS)");
+  // The same arguments, as the kernel keeps them: NUL-separated in /proc/self/cmdline.
+  std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+  std::vector<std::string> words;
+  for (std::size_t start = 0; start < text.size();) {
+    const std::size_t end = text.find('\0', start);
+    words.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    start = end == std::string::npos ? text.size() : end + 1;
+  }
+  if (words.empty()) throw Error(0, "reading /proc/self/cmdline: empty");
+  std::vector<char*> argv;
+  argv.reserve(words.size() + 1);
+  for (std::string& word : words) argv.push_back(word.data());
+  argv.push_back(nullptr);
+  ::fexecve(copy.get(), argv.data(), environ);
+  throw_errno("fexecve(the sealed copy of /proc/self/exe)");
 }
 
 }  // namespace nslab

@@ -242,6 +242,10 @@ class Pipeline {
     const SignalFd signals(forwarded_signals_and_sigchld());
     become_subreaper();
     record_runtime_namespaces();
+    if (joining_) {
+      ctx_.narrator.say("joining an existing container: only the " + std::string(modules_.front()->name()) +
+                        " module runs");
+    }
     auto channels = Channel::create_pair();
     Channel& channel = channels.first;      // the parent's end
     Channel& child_end = channels.second;  // the child's; closed here after clone
@@ -273,29 +277,29 @@ class Pipeline {
     reply = await(channel, signals);
     if (reply.signal != 0) return stopped_by(reply.signal);
     if (reply.message.kind != MessageKind::exec) return child_failed(child, reply.message, "before COMMAND started");
+    // The child is in execve(2). Its end of the channel is close-on-exec, and
+    // every other copy is closed by now (Module::run_command): end-of-file
+    // means COMMAND runs; should execve fail, the child says so first.
+    reply = await(channel, signals);
+    if (reply.signal != 0) return stopped_by(reply.signal);
+    if (reply.message.kind != MessageKind::end_of_file) {
+      return child_failed(child, reply.message, "while COMMAND started");
+    }
     for (Module* module : modules_) module->command_started(ctx_);
 
-    // Supervise: forward signals to COMMAND until it ends. (The child is in
-    // execve(2) by now; should that fail, it says so on the channel and exits.)
-    ctx_.narrator.say("COMMAND is running; waiting for it, forwarding signals");
+    // Supervise: forward signals to COMMAND until it ends.
+    ctx_.narrator.say(joining_ ? "COMMAND is running; waiting for the joining process, forwarding signals to it"
+                               : "COMMAND is running; waiting for it, forwarding signals");
     const int status = forward_signals_until_exit(ctx_.child, ctx_.narrator);
     (void)child.release();
-    int code = exit_code_from_wait_status(status);
-    if (const std::optional<Message> late = channel.try_receive()) {
-      if (late->kind == MessageKind::exec_failed) {
-        report(lab_.program, Error(late->errnum, late->context).what());
-        code = exit_code_for_exec_errno(late->errnum);
-      } else if (late->kind == MessageKind::failed) {  // a module's run_command (an init) failed
-        report(lab_.program, Error(late->errnum, late->context, late->hint).what());
-        code = kExitRuntimeFailed;
-      }
-    }
+    const int code = exit_code_from_wait_status(status);
     // Without a PID namespace, COMMAND's background processes outlive it; as
     // their subreaper we end them, so the host keeps no process.
     if (const int killed = kill_all_children(); killed > 0) {
       ctx_.narrator.say("killed " + std::to_string(killed) + " leftover process(es) of the container");
     }
-    ctx_.narrator.say("container ended: exit status " + std::to_string(code));
+    ctx_.narrator.say(std::string(joining_ ? "COMMAND ended" : "container ended") + ": exit status " +
+                      std::to_string(code));
     return code;
   }
 
@@ -314,8 +318,6 @@ class Pipeline {
       }
       modules_ = {modules_[joiner]};
       joining_ = true;
-      ctx_.narrator.say("joining an existing container: only the " + std::string(modules_.front()->name()) +
-                        " module runs");
       return;
     }
   }
@@ -365,9 +367,14 @@ class Pipeline {
       // terminal's whole foreground group) ends the start as it ends the runtime.
       const sigset_t forwarded = forwarded_signals_and_sigchld();
       if (WIFSIGNALED(status) && sigismember(&forwarded, WTERMSIG(status)) == 1) return stopped_by(WTERMSIG(status));
-      throw Error(0, "the container's first process " + describe_wait_status(status) + " " + when);
+      throw Error(0, first_process() + " " + describe_wait_status(status) + " " + when);
     }
-    throw Error(EPROTO, std::string("the container's first process sent ") + message_name(message.kind) + " " + when);
+    throw Error(EPROTO, first_process() + " sent " + message_name(message.kind) + " " + when);
+  }
+
+  // The runtime's child, as an error names it.
+  [[nodiscard]] std::string first_process() const {
+    return joining_ ? "the joining process" : "the container's first process";
   }
 
   // Tells, for a classroom, which namespaces the child has that the host has not.

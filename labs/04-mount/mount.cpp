@@ -249,6 +249,12 @@ void MountNamespace::add_options(cli::Parser& parser) {
                    });
 }
 
+std::vector<std::string> clean_environment() {
+  std::vector<std::string> env{kContainerPath, "HOME=/root"};
+  if (const char* term = std::getenv("TERM")) env.push_back(std::string("TERM=") + term);
+  return env;
+}
+
 //! [mount-env]
 // With a root filesystem of its own, COMMAND gets a small clean environment, as
 // container runtimes do: the caller's variables are the host's (its paths, its
@@ -265,8 +271,7 @@ void MountNamespace::prepare(Context& ctx) {
   if (!rootfs_ && env_.empty()) return;  // the caller's environment, as it is
   std::vector<std::string> env;
   if (rootfs_) {
-    env = {kContainerPath, "HOME=/root"};
-    if (const char* term = std::getenv("TERM")) env.push_back(std::string("TERM=") + term);
+    env = clean_environment();
   } else {
     for (char** entry = environ; *entry != nullptr; ++entry) env.emplace_back(*entry);
   }

@@ -55,4 +55,9 @@ void refuse_directories_on_standard_fds(const std::string& rootfs);
 /// not starting with a digit. @throws UsageError.
 void check_env_assignment(std::string_view assignment);
 
+/// @brief The small clean environment COMMAND starts with in a root filesystem
+/// of its own: PATH, HOME=/root, and the caller's TERM (PITFALLS 19). Lab 07
+/// gives it to a COMMAND that joins such a container.
+std::vector<std::string> clean_environment();
+
 }  // namespace nslab

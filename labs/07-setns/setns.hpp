@@ -65,6 +65,7 @@ class EnterContainer : public Module {
 
  private:
   pid_t target_ = 0;        // --enter
+  std::vector<NamespaceId> expected_;  // the target's namespaces as prepare() found them
   std::string pid_file_;    // --pid-file
   bool pid_file_written_ = false;
   struct stat pid_file_stat_ {};  // the file we wrote, so that teardown removes only that

@@ -36,10 +36,12 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
 
+#include "04-mount/mount.hpp"
 #include "nslab/channel.hpp"
 #include "nslab/error.hpp"
 #include "nslab/exit_status.hpp"
@@ -67,14 +69,31 @@ char process_state(pid_t pid) {
   return paren != std::string::npos && paren + 2 < text.size() ? text[paren + 2] : '\0';
 }
 
-// Why the caller may not look into PID's namespaces (ptrace access mode, proc(5)).
+// Why the caller may not look into PID's namespaces: reading /proc/PID/ns takes
+// the right to ptrace PID (proc(5)), which only its owner and root have.
 std::string not_yours(pid_t pid) {
   struct stat st {};
   const std::string owner = ::stat(proc_path(pid, "").c_str(), &st) == 0 ? "uid " + std::to_string(st.st_uid)
                                                                           : "another user";
-  return "may not enter process " + std::to_string(pid) + ": it runs as " + owner + ", this process as uid " +
-         std::to_string(::geteuid()) + " without CAP_SYS_PTRACE; only root, or the owner of a rootless container, "
-         "may join it";
+  return "permission denied: process " + std::to_string(pid) + " runs as " + owner + " and this one as uid " +
+         std::to_string(::geteuid()) + "; only root, or the owner of a rootless container, may join it";
+}
+
+// Tgid in /proc/PID/status: the process a thread PID belongs to (0 if unknown).
+pid_t thread_group_of(pid_t pid) {
+  std::ifstream status(proc_path(pid, "status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("Tgid:", 0) == 0) {
+      const std::size_t start = line.find_first_not_of(" \t", 5);
+      if (start == std::string::npos) return 0;
+      const std::string_view digits = std::string_view(line).substr(start);
+      pid_t tgid = 0;
+      (void)std::from_chars(digits.data(), digits.data() + digits.size(), tgid);
+      return tgid;
+    }
+  }
+  return 0;
 }
 
 Error exited_while_joined(pid_t pid) {
@@ -110,7 +129,8 @@ UniqueFd open_namespace(pid_t pid, std::string_view kind) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
     const int saved = errno;
-    throw Error(saved, "open " + path, saved == EACCES || saved == EPERM ? not_yours(pid) : "");
+    if (saved == EACCES || saved == EPERM) throw Error(0, "--enter " + std::to_string(pid) + ": " + not_yours(pid));
+    throw Error(saved, "open " + path);
   }
   return fd;
 }
@@ -210,6 +230,16 @@ void narrate_after(const JoinTarget& target, const UniqueFd& own_ns, const Narra
   }
 }
 
+// A regular file of one line, a number: a pid file (a stale one, by now).
+bool holds_a_pid(const std::string& path, const struct stat& st) {
+  if (!S_ISREG(st.st_mode) || st.st_size > 16) return false;
+  std::ifstream file(path);
+  std::string line;
+  std::string rest;
+  if (!std::getline(file, line) || std::getline(file, rest)) return false;
+  return !line.empty() && std::all_of(line.begin(), line.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 std::string pid_file_dir(const std::string& path) {
   const auto slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
@@ -238,12 +268,16 @@ void EnterContainer::add_options(cli::Parser& parser) {
   parser.add_value("enter", "PID",
                    "join the container process PID is in: its namespaces, root and working directory "
                    "(creates nothing)",
-                   [this](std::string_view value) { target_ = parse_pid(value); });
+                   [this](std::string_view value) {
+                     if (target_ != 0) throw UsageError("--enter given twice: one container is joined at a time");
+                     target_ = parse_pid(value);
+                   });
   parser.add_value("pid-file", "FILE",
                    "write the container's first process's PID (as the host numbers it) to FILE once COMMAND "
                    "starts; removed when it ends",
                    [this](std::string_view value) {
                      if (value.empty()) throw UsageError("--pid-file: expected a file name");
+                     if (!pid_file_.empty()) throw UsageError("--pid-file given twice");
                      pid_file_ = std::string(value);
                    });
 }
@@ -258,11 +292,18 @@ void EnterContainer::prepare(Context& ctx) {
     if (::stat(pid_file_.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
       throw UsageError("--pid-file " + quoted(pid_file_) + ": is a directory");
     }
+    // What is there already is replaced: a symlink (itself, never what it
+    // points to), or a pid file left by a killed run. Nothing else.
+    if (::lstat(pid_file_.c_str(), &st) == 0 && !S_ISLNK(st.st_mode) && !holds_a_pid(pid_file_, st)) {
+      throw UsageError("--pid-file " + quoted(pid_file_) + ": exists and is not a pid file: it is left alone");
+    }
     if (::access(dir.c_str(), W_OK | X_OK) == -1) {
       throw Error(errno, "--pid-file " + quoted(pid_file_) + ": cannot create a file in " + quoted(dir));
     }
     return;
   }
+  // Before anything else: once joined, COMMAND must not run from the host's file.
+  run_from_sealed_copy(ctx.program);
   const std::string shown = "--enter " + std::to_string(target_);
   if (!pid_file_.empty()) {
     throw UsageError("--pid-file cannot be used with --enter: it names a container this program creates");
@@ -270,6 +311,10 @@ void EnterContainer::prepare(Context& ctx) {
   if (target_ == ::getpid()) throw UsageError(shown + ": that is this process itself: nothing to join");
   if (const std::string problem = foreign_proc_problem(); !problem.empty()) throw Error(0, shown + ": " + problem);
   if (::kill(target_, 0) == -1 && errno == ESRCH) throw Error(0, shown + ": there is no process " + std::to_string(target_));
+  if (const pid_t process = thread_group_of(target_); process != 0 && process != target_) {
+    throw UsageError(shown + ": " + std::to_string(target_) + " is a thread of process " + std::to_string(process) +
+                     ": give the process");
+  }
   int differ = 0;
   for (const std::string_view kind : join_order()) {
     NamespaceId ours;
@@ -280,7 +325,8 @@ void EnterContainer::prepare(Context& ctx) {
       throw;
     }
     try {
-      if (read_namespace_id(target_, kind) != ours) ++differ;
+      expected_.push_back(read_namespace_id(target_, kind));
+      if (expected_.back() != ours) ++differ;
     } catch (const Error& e) {
       if (e.errnum() == EACCES || e.errnum() == EPERM) throw Error(0, shown + ": " + not_yours(target_));
       if (e.errnum() != ENOENT) throw;
@@ -288,7 +334,7 @@ void EnterContainer::prepare(Context& ctx) {
         throw Error(0, shown + ": process " + std::to_string(target_) +
                            " has exited (a zombie its parent has not reaped): nothing left to join");
       }
-      throw Error(0, shown + ": there is no process " + std::to_string(target_) + " any more");
+      throw Error(0, shown + ": there is no process " + std::to_string(target_));
     }
   }
   if (differ == 0) {
@@ -341,16 +387,47 @@ void EnterContainer::setup_inside(Context& ctx) {
     target.root = open_directory(target.pid, "root");
     target.cwd = open_directory(target.pid, "cwd");
     // <<< lab 07
-  } catch (const Error&) {
+  } catch (const Error& e) {
+    // A process that exits loses its namespaces a moment before its pidfd
+    // says so: ENOENT waits for the pidfd a little.
+    if (target.pidfd && e.errnum() == ENOENT) {
+      pollfd ready{target.pidfd.get(), POLLIN, 0};
+      (void)::poll(&ready, 1, 200);
+    }
     if (has_exited(target)) throw exited_while_joined(target.pid);
     throw;
   }
   // Opened while it was alive: every fd is the target's, not a later process's.
   if (has_exited(target)) throw exited_while_joined(target.pid);
+  // And the target is still the process prepare() looked at: a PID reused in
+  // between would have other namespaces (or ours, and nothing to join).
+  const bool same = !target.namespaces.empty() &&
+                    std::all_of(target.namespaces.begin(), target.namespaces.end(), [this](const TargetNamespace& ns) {
+                      return std::find(expected_.begin(), expected_.end(), ns.theirs) != expected_.end();
+                    });
+  if (!same) throw exited_while_joined(target.pid);
+  // A container with a root filesystem of its own gets a clean environment
+  // from lab 04: the caller's variables (its paths, its tokens) stay outside
+  // when COMMAND joins it, too (PITFALLS 19).
+  struct stat their_root {};
+  struct stat our_root {};
+  check(::fstat(target.root.get(), &their_root), "fstat " + proc_path(target.pid, "root"));
+  check(::stat("/", &our_root), "stat /");
+  if (their_root.st_dev != our_root.st_dev || their_root.st_ino != our_root.st_ino) {
+    ctx.environment = clean_environment();
+    narrator.say("its root is not ours: COMMAND gets a clean environment (PATH, HOME, TERM)");
+  }
   for (const TargetNamespace& ns : target.namespaces) {
     narrator.say("opened " + proc_path(target.pid, "ns/" + std::string(ns.kind)) + ": " + ns.theirs.str() +
                  ", ours " + ns.ours.str());
   }
+
+  // Root's supplementary groups go before the user namespace is joined: once
+  // in it, setgroups(2) is refused (the container denied it, lab 06), and the
+  // host's groups would follow COMMAND inside.
+  const bool joins_user = std::any_of(target.namespaces.begin(), target.namespaces.end(),
+                                      [](const TargetNamespace& ns) { return ns.kind == "user"; });
+  if (joins_user && ::setgroups(0, nullptr) == -1 && errno != EPERM) throw_errno("setgroups(0, NULL)");
 
   join_namespaces(target, narrator);
 
@@ -363,9 +440,7 @@ void EnterContainer::setup_inside(Context& ctx) {
   // <<< lab 07
   narrator.say("fchdir + chroot(\".\") to " + proc_path(target.pid, "root") + ", fchdir to its cwd");
 
-  const bool joined_user = std::any_of(target.namespaces.begin(), target.namespaces.end(),
-                                       [](const TargetNamespace& ns) { return ns.kind == "user"; });
-  if (joined_user) {
+  if (joins_user) {
     become_root_inside(ctx);
     narrator.say("setgroups(0), setresgid(0, 0, 0), setresuid(0, 0, 0): root of the container's user namespace");
   }
@@ -381,6 +456,9 @@ std::optional<int> EnterContainer::run_command(Context& ctx, const ExecCommand& 
   // setns(CLONE_NEWPID) changed pid_for_children only: our own PID is the
   // host's still. The fork is the first process of ours in the container's.
   auto [ours, its] = Channel::create_pair();  // for COMMAND: are we still there?
+  // Told before the fork: after it, COMMAND's own lines could come first.
+  ctx.narrator.say("fork(): COMMAND, the first process of ours in the container's PID namespace; then "
+                   "wait for it, forwarding signals to it");
   const pid_t command = ::fork();
   if (command == -1) {
     const int saved = errno;
@@ -397,8 +475,6 @@ std::optional<int> EnterContainer::run_command(Context& ctx, const ExecCommand& 
   its.close();
   // COMMAND says EXEC on its own copy; ours must not stay open while it runs.
   ctx.channel->close();
-  ctx.narrator.say("forked COMMAND: " + std::to_string(command) +
-                   " as we number it; waiting for it, forwarding signals");
   const sigset_t waited = forwarded_signals_and_sigchld();  // blocked since before clone
   for (;;) {
     int status = 0;
@@ -429,10 +505,12 @@ void EnterContainer::command_started(Context& ctx) {
   const std::string text = std::to_string(ctx.child) + "\n";
   const std::string dir = pid_file_dir(pid_file_);
   const std::string base = pid_file_.substr(pid_file_.rfind('/') == std::string::npos ? 0 : pid_file_.rfind('/') + 1);
-  const std::string temporary = dir + "/." + base + "." + std::to_string(::getpid()) + ".tmp";
+  // A name nobody can guess, made with O_EXCL: no one may plant it first.
+  std::string temporary = dir + "/." + base + ".XXXXXX";
   {
-    const UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-    if (!fd) throw_errno("--pid-file: create " + quoted(temporary));
+    const UniqueFd fd(::mkostemp(temporary.data(), O_CLOEXEC));
+    if (!fd) throw_errno("--pid-file: create a file in " + quoted(dir));
+    check(::fchmod(fd.get(), 0644), "--pid-file: fchmod " + quoted(temporary));
     const ssize_t written = ::write(fd.get(), text.data(), text.size());
     const int saved = errno;
     if (written != static_cast<ssize_t>(text.size()) || ::fstat(fd.get(), &pid_file_stat_) == -1) {

@@ -108,6 +108,18 @@ ProgramResult run_program(const std::vector<std::string>& argv,
 /// @return the path, or "" when it is not there.
 std::string find_in_path(const std::string& name);
 
+/// @brief Makes sure this process runs from a sealed copy of its program in
+/// memory, not from the file on the host: if it does not yet, it copies
+/// /proc/self/exe into a memfd, seals it against every write, and re-executes
+/// itself from it with the same arguments and environment (runc's answer to
+/// CVE-2019-5736). Lab 07 calls it before joining a container: a process of the
+/// container could otherwise reach the host's program through /proc/PID/exe of
+/// one that runs it there (a COMMAND that is a `#!/proc/self/exe` script) and
+/// rewrite it once it is no longer busy. @p name is the process's name for `ps`.
+/// Returns only when already running from the copy; otherwise it does not return.
+/// @throws Error when the copy cannot be made or executed.
+void run_from_sealed_copy(const std::string& name);
+
 /// @brief True when this process has capability @p cap in its effective set
 /// (read from CapEff in /proc/self/status).
 bool has_effective_capability(int cap);

@@ -4,6 +4,7 @@
 // Not the lesson; shared by 07-setns-join-file and 07-setns-pidfd.
 #pragma once
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,11 +32,20 @@ inline char** command_or_shell(int argc, char* argv[], int first) {
 }
 
 // COMMAND in a child, in the PID namespace joined if @p joined_pid_namespace;
-// returns its exit status, or 128+N when signal N killed it. Signals are not
-// forwarded: Ctrl-C reaches the child from the terminal (it is in our process
-// group), and a fuller tool does the rest (07-setns --enter forwards SIGTERM
-// and the others, and its child dies with it).
+// returns its exit status, or 128+N when signal N killed it.
+//
+// While it waits, this process ignores SIGINT and SIGQUIT, as system(3) does:
+// the terminal sends Ctrl-C to both (they are one process group), and an
+// interactive shell, which ignores it, must not lose its parent to it. Other
+// signals are not forwarded; a fuller tool does that (07-setns --enter
+// forwards SIGTERM and the others, and its child dies with it).
 inline int fork_exec_and_wait(const char* program, char* const command[], bool joined_pid_namespace) {
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  struct sigaction old_int {};
+  struct sigaction old_quit {};
+  (void)::sigaction(SIGINT, &ignore, &old_int);
+  (void)::sigaction(SIGQUIT, &ignore, &old_quit);
   const pid_t child = ::fork();
   if (child == -1) {
     const int saved = errno;
@@ -47,7 +57,12 @@ inline int fork_exec_and_wait(const char* program, char* const command[], bool j
     (void)std::fprintf(stderr, "%s: fork: %s%s\n", program, std::strerror(saved), why);
     return kExitFailed;
   }
-  if (child == 0) exec_command(program, command);
+  if (child == 0) {
+    // An ignored signal stays ignored across execve(2): COMMAND gets them back.
+    (void)::sigaction(SIGINT, &old_int, nullptr);
+    (void)::sigaction(SIGQUIT, &old_quit, nullptr);
+    exec_command(program, command);
+  }
   int status = 0;
   while (::waitpid(child, &status, 0) == -1) {
     if (errno != EINTR) {
