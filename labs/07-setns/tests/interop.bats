@@ -5,6 +5,7 @@
 # --enter sees; lsns(8) and nsinfo name the same namespaces.
 
 load ../../../common/bats/nslab
+load join
 NSLAB_LAB=07-setns
 DOC=lab07-setns.md
 NSLAB_ROOT_WHY="these lab 07 tests make containers with unshare(1) and lab 04, and join them with nsenter(1)"
@@ -28,35 +29,7 @@ lab_teardown() {
   done
 }
 
-# --- helpers (as in setns.bats) ---------------------------------------------------
-
-runs_sleep() {
-  [ "$(cat "/proc/$1/comm" 2>/dev/null)" = sleep ]
-}
-
-start_target() {
-  start_ct --pid-file "$PID_FILE" "$@"
-  wait_for 5 test -s "$PID_FILE" || { cat "$CT_OUT" >&2; return 1; }
-  TARGET=$(cat "$PID_FILE")
-  wait_for 5 runs_sleep "$TARGET" || { cat "$CT_OUT" >&2; return 1; }
-}
-
-stop_target() {
-  kill -KILL "$TARGET"
-  finish_ct
-  expect "the target's runtime returns 128+9 once its first process is killed" "$DOC#lab07-interop" -- [ "$status" -eq 137 ]
-}
-
-ct_enter() {
-  local pid=$1
-  shift
-  NSLAB_GUARD=$NSLAB_GUARD_TOKEN "$NSLAB_PROGRAM" --enter "$pid" "$@"
-}
-
-namespaces_of() {
-  local entry
-  for entry in /proc/"$1"/ns/*; do echo "${entry##*/} $(readlink "$entry")"; done
-}
+# --- helpers (the shared ones: join.bash) -----------------------------------------
 
 # start_other PROGRAM ARGS...: a container made by another program, in the
 # background (OTHER_PID), marked for the host guard; its COMMAND ends by

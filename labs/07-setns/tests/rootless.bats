@@ -8,6 +8,7 @@
 # directory of that user's own (see nslab.bash).
 
 load ../../../common/bats/nslab
+load join
 NSLAB_LAB=07-setns
 NSLAB_ROOTLESS=1
 DOC=lab07-setns.md
@@ -35,83 +36,17 @@ lab_teardown() {
   done
 }
 
-# --- helpers (as in setns.bats) ---------------------------------------------------
+# --- helpers (the shared ones: join.bash) -----------------------------------------
 
-runs_sleep() {
-  [ "$(cat "/proc/$1/comm" 2>/dev/null)" = sleep ]
-}
-
-# start_target OPTIONS... -- COMMAND...: the user's container, with --pid-file;
-# COMMAND ends by exec'ing sleep. Sets TARGET once it runs sleep: only then is
-# it dumpable again (lab 06 changes its credentials), and the user's to join.
-start_target() {
-  start_ct --pid-file "$PID_FILE" "$@"
-  wait_for 5 test -s "$PID_FILE" || { cat "$CT_OUT" >&2; return 1; }
-  TARGET=$(cat "$PID_FILE")
-  wait_for 5 runs_sleep "$TARGET" || { cat "$CT_OUT" >&2; return 1; }
-}
-
-stop_target() {
-  kill -KILL "$TARGET"
-  finish_ct
-  expect "the target's runtime returns 128+9 once its first process is killed" "$DOC" -- [ "$status" -eq 137 ]
-}
-
-# ct_enter PID ARGS...: the program with --enter PID ARGS, as the user.
-ct_enter() {
-  local pid=$1
-  shift
-  NSLAB_GUARD=$NSLAB_GUARD_TOKEN "${NSLAB_RUNNER[@]}" "$NSLAB_PROGRAM" --enter "$pid" "$@"
-}
-
-# root_enter PID ARGS...: the same, as root.
+# root_enter PID ARGS...: ct_enter (join.bash), but as root whoever runs the file.
 root_enter() {
   local pid=$1
   shift
   NSLAB_GUARD=$NSLAB_GUARD_TOKEN "$NSLAB_PROGRAM" --enter "$pid" "$@"
 }
 
-# start_join PID ARGS...: ct_enter in the background; sets JOIN_PID and JOIN_OUT.
-start_join() {
-  JOIN_OUT=$BATS_TEST_TMPDIR/join.out
-  local pid=$1
-  shift
-  NSLAB_GUARD=$NSLAB_GUARD_TOKEN "${NSLAB_RUNNER[@]}" "$NSLAB_PROGRAM" --enter "$pid" "$@" > "$JOIN_OUT" 2>&1 3>&- &
-  JOIN_PID=$!
-}
-
-# finish_join: waits for the joining runtime (at most 10 s); sets status and output.
-finish_join() {
-  if ! wait_for 10 nslab_not_running "$JOIN_PID"; then
-    kill -KILL "$JOIN_PID" 2>/dev/null || true
-    wait "$JOIN_PID" 2>/dev/null || true
-    echo "the joining runtime did not end within 10s" >&2
-    return 1
-  fi
-  status=0
-  wait "$JOIN_PID" || status=$?
-  output=$(cat "$JOIN_OUT")
-  JOIN_PID=""
-}
-
-# The joined COMMAND, in the target's PID namespace, by its unique command line.
-only_process() {
-  local found
-  found=$(pgrep --ns "$TARGET" --nslist pid -f "^$1\$") || return 1
-  [ "$(wc -w <<< "$found")" -eq 1 ] && echo "$found"
-}
-
-namespaces_of() {
-  local entry
-  for entry in /proc/"$1"/ns/*; do echo "${entry##*/} $(readlink "$entry")"; done
-}
-
 map_of() {
   awk '{ print $1, $2, $3 }' "$1"
-}
-
-lacks() {
-  ! grep -qE -- "$2" <<< "$1"
 }
 
 # --- the user's own container ------------------------------------------------------

@@ -8,6 +8,7 @@
 # rootless container: rootless.bats; unshare(1), nsenter(1), lsns(8): interop.bats.
 
 load ../../../common/bats/nslab
+load join
 NSLAB_LAB=07-setns
 DOC=lab07-setns.md
 NSLAB_ROOT_WHY="these lab 07 tests start root containers and join them, with id maps and a veth (rootless.bats runs without root)"
@@ -42,87 +43,8 @@ lab_teardown() {
 
 # --- helpers ------------------------------------------------------------------
 
-# True when PID runs sleep (COMMAND has reached its last step).
-runs_sleep() {
-  [ "$(cat "/proc/$1/comm" 2>/dev/null)" = sleep ]
-}
-
-# start_target OPTIONS... -- COMMAND...: a container of this lab to join, in the
-# background, with --pid-file; COMMAND must end by exec'ing sleep. Returns once
-# it runs sleep; sets TARGET, the container's first process as the host numbers
-# it (what the pid file holds). As PID 1, sleep ignores SIGTERM: stop_target.
-start_target() {
-  start_ct --pid-file "$PID_FILE" "$@"
-  wait_for 5 test -s "$PID_FILE" || { cat "$CT_OUT" >&2; return 1; }
-  TARGET=$(cat "$PID_FILE")
-  wait_for 5 runs_sleep "$TARGET" || { cat "$CT_OUT" >&2; return 1; }
-}
-
-# stop_target: SIGKILL to the target's first process; its runtime returns 128+9.
-stop_target() {
-  kill -KILL "$TARGET"
-  finish_ct
-  expect "the target's runtime returns 128+9 once its first process is killed" "$DOC" -- [ "$status" -eq 137 ]
-}
-
-# ct_enter PID ARGS...: the program with --enter PID ARGS. Not through ct():
-# the --env that ct() adds for the host guard is refused when joining; COMMAND
-# keeps the caller's environment, and with it the guard's mark.
-ct_enter() {
-  local pid=$1
-  shift
-  NSLAB_GUARD=$NSLAB_GUARD_TOKEN "${NSLAB_RUNNER[@]}" "$NSLAB_PROGRAM" --enter "$pid" "$@"
-}
-
-# start_join PID ARGS...: ct_enter in the background; sets JOIN_PID (the
-# joining runtime) and JOIN_OUT (its output). Finish with finish_join.
-start_join() {
-  JOIN_OUT=$T/join.out
-  local pid=$1
-  shift
-  NSLAB_GUARD=$NSLAB_GUARD_TOKEN "${NSLAB_RUNNER[@]}" "$NSLAB_PROGRAM" --enter "$pid" "$@" > "$JOIN_OUT" 2>&1 3>&- &
-  JOIN_PID=$!
-}
-
-# finish_join [SECONDS]: waits for the joining runtime; sets status and output.
-finish_join() {
-  if ! wait_for "${1:-10}" nslab_not_running "$JOIN_PID"; then
-    kill -KILL "$JOIN_PID" 2>/dev/null || true
-    wait "$JOIN_PID" 2>/dev/null || true
-    echo "the joining runtime did not end within ${1:-10}s" >&2
-    return 1
-  fi
-  status=0
-  wait "$JOIN_PID" || status=$?
-  output=$(cat "$JOIN_OUT")
-  JOIN_PID=""
-}
-
-# The one process of the target's PID namespace whose command line is exactly
-# PATTERN (pgrep -f, anchored): a joined COMMAND, found by a unique argument.
-only_process() {
-  local found
-  found=$(pgrep --ns "$TARGET" --nslist pid -f "^$1\$") || return 1
-  [ "$(wc -w <<< "$found")" -eq 1 ] && echo "$found"
-}
-
 has_two_threads() {
   [ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -ge 2 ]
-}
-
-no_process() {
-  ! pgrep --ns "$TARGET" --nslist pid -f "^$1\$" >/dev/null
-}
-
-# The namespaces of PID as the host sees them: one "ENTRY LINK" line per entry of /proc/PID/ns.
-namespaces_of() {
-  local entry
-  for entry in /proc/"$1"/ns/*; do echo "${entry##*/} $(readlink "$entry")"; done
-}
-
-# lacks TEXT REGEX: no line of TEXT matches REGEX (grep -E).
-lacks() {
-  ! grep -qE -- "$2" <<< "$1"
 }
 
 # The numeric entries of a listing of /proc, on one line.
