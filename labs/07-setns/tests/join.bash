@@ -36,7 +36,7 @@ ct_enter() {
 # start_join PID ARGS...: ct_enter in the background; sets JOIN_PID (the
 # joining runtime) and JOIN_OUT (its output). Finish with finish_join.
 start_join() {
-  JOIN_OUT=$T/join.out
+  JOIN_OUT=$BATS_TEST_TMPDIR/join.out
   local pid=$1
   shift
   NSLAB_GUARD=$NSLAB_GUARD_TOKEN "${NSLAB_RUNNER[@]}" "$NSLAB_PROGRAM" --enter "$pid" "$@" > "$JOIN_OUT" 2>&1 3>&- &
