@@ -343,11 +343,21 @@ off_t loaded_extent(int fd, off_t size, Elf64_Ehdr& header) {
 
 }  // namespace
 
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010  // Linux 5.1
+#endif
+// F_SEAL_FUTURE_WRITE, not F_SEAL_WRITE: both refuse every write from now on
+// (and there is no mapping of the copy to write through), but F_SEAL_WRITE
+// first waits for every extra reference to the pages to go, and gives up with
+// EBUSY when one lingers, as a page just written may still be held by the
+// kernel's per-CPU lists on a busy machine.
+constexpr int kSealWrites = F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
+
 void run_from_sealed_copy(const std::string& name) {
   const UniqueFd program(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
   if (!program) throw_errno("open /proc/self/exe");
   const int seals = ::fcntl(program.get(), F_GET_SEALS);
-  if (seals != -1 && (seals & F_SEAL_WRITE) != 0) {
+  if (seals != -1 && (seals & kSealWrites) != 0) {
     // The copy: named as the program, not as the fd it was executed from.
     (void)::prctl(PR_SET_NAME, name.substr(0, 15).c_str(), 0, 0, 0);
     return;
@@ -375,7 +385,7 @@ void run_from_sealed_copy(const std::string& name) {
       ::pwrite(copy.get(), &header, sizeof header, 0) != static_cast<ssize_t>(sizeof header)) {
     throw_errno("writing the ELF header of the copy");
   }
-  check(::fcntl(copy.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE),
+  check(::fcntl(copy.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE),
         "fcntl(memfd, F_ADD_SEALS)");
   // The same arguments, as the kernel keeps them: NUL-separated in /proc/self/cmdline.
   std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
