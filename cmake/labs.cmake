@@ -2,7 +2,7 @@
 # (labs/). Lab NN's program is lab NN-1's modules plus its own: the earlier
 # modules always come from solutions/, so a learner works on one lab at a time.
 
-set(NSLAB_LABS 01-uts 02-ipc 03-pid 04-mount 05-net 06-user 07-setns)
+set(NSLAB_LABS 01-uts 02-ipc 03-pid 04-mount 05-net 06-user 07-setns 08-cgroup)
 
 # Lab 05 talks rtnetlink through libmnl (Debian: libmnl-dev, Fedora:
 # libmnl-devel). Debian ships it as a shared library only, so the labs that

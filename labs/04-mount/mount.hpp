@@ -33,6 +33,8 @@ class MountNamespace : public Module {
   [[nodiscard]] int clone_flags() const override;
   [[nodiscard]] std::optional<Isolation> isolation() const override;
   void setup_inside(Context& ctx) override;
+  /// @brief Whether `--rootfs` was given: the container then has a root of its own.
+  [[nodiscard]] bool has_rootfs() const { return rootfs_arg_.has_value(); }
 
  private:
   std::optional<std::string> rootfs_arg_;  // --rootfs DIR, as given

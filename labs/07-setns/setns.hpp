@@ -63,6 +63,15 @@ class EnterContainer : public Module {
   void command_started(Context& ctx) override;
   std::string teardown(Context& ctx) noexcept override;
 
+ protected:
+  /// @brief Called in the joining process once the target's files are open and
+  /// checked, before any namespace is joined (it still sees the host's /proc
+  /// and /sys): lab 08 moves it into the container's cgroup here.
+  virtual void before_joining(pid_t target, const Narrator& narrator) {
+    (void)target;
+    (void)narrator;
+  }
+
  private:
   pid_t target_ = 0;        // --enter
   std::vector<NamespaceId> expected_;  // the target's namespaces as prepare() found them
