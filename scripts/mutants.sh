@@ -5,8 +5,8 @@
 # built, and its lab's Bats tests are run against it inside scripts/sandbox.sh (so a
 # mutant that renames "the host" only renames the sandbox). A mutant must be
 # *killed*: at least one test fails (the run stops at the first that does). The
-# unmutated solution runs the same way first, as a control: it must pass there,
-# or a kill would prove nothing.
+# test that killed it then runs the same way on the unmutated solution, as a
+# control: it must pass there, or the kill would prove nothing.
 #
 #   scripts/mutants.sh [NAME...]       (default: all)
 #
@@ -36,6 +36,11 @@ mutants=(
   "user-namespace-never-joined|07-setns|solutions/07-setns/setns.cpp|s/if \(has_user\) join_one\(\*user, target\.pid, false, narrator\);/if (has_user) user->joined = true;/"
   "inherited-fds-kept|01-uts|common/src/runtime.cpp|s/close_fds_except\(channel\.fd\(\)\);//"
   "SIGCHLD-not-reset|03-pid|common/src/runtime.cpp|s/\(void\)::signal\(SIGCHLD, SIG_DFL\);//"
+  "no-cgroup.procs-write|08-cgroup|solutions/08-cgroup/hierarchy.cpp|s/write_file\(dir\.path \+ \"\/cgroup\.procs\", std::to_string\(pid\)\);//"
+  "cgroup-namespace-before-joining|08-cgroup|solutions/08-cgroup/cgroup.cpp|s/int CgroupNamespace::clone_flags\(\) const \{ return 0; \}/int CgroupNamespace::clone_flags() const { return CLONE_NEWCGROUP; }/; s/return CLONE_NEWCGROUP;\n  \/\/ <<< lab 08/return 0;\n  \/\/ <<< lab 08/"
+  "cgroup-never-removed|08-cgroup|solutions/08-cgroup/cgroup.cpp|s/return cgroup_->remove\(ctx\.narrator\);/return {};/"
+  "memory-limit-in-the-wrong-file|08-cgroup|solutions/08-cgroup/hierarchy.cpp|s/\"memory\.limit_in_bytes\"/\"memory.soft_limit_in_bytes\"/; s/exists\(dir \+ \"\/memory\.memsw\.limit_in_bytes\"\)/false/"
+  "cpu-quota-in-the-wrong-file|08-cgroup|solutions/08-cgroup/hierarchy.cpp|s/\"cpu\.cfs_quota_us\"/\"cpu.shares\"/"
 )
 
 want=("$@")
@@ -62,17 +67,21 @@ mkdir -p "$work/src" && (cd "$work" && find . -mindepth 1 -maxdepth 1 ! -name sr
 cmake -S "$work/src" -B "$work/build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O0 -DCMAKE_COMPILE_WARNING_AS_ERROR=ON >"$work/configure.log" 2>&1 || {
   echo "mutants: cmake configure failed:" >&2; cat "$work/configure.log" >&2; exit 1; }
 
-# run_tests LAB PROGRAM: the lab's Bats tests against PROGRAM, in the sandbox.
-run_tests() {
-  NSLAB_BIN=$2 NSLAB_SOURCE_DIR=$top NSLAB_BUILD_DIR=$build \
-    "$top/scripts/sandbox.sh" bats --tap "$top/labs/$1/tests" >"$work/last.log" 2>&1
+# control LAB NAME: the test NAME of LAB on the unmutated solution, in the
+# sandbox: it must pass there, or killing a mutant with it proves nothing.
+control() {
+  local pattern
+  pattern="^$(perl -e 'print quotemeta($ARGV[0])' -- "$2")\$"
+  NSLAB_BIN=$build/bin/solutions/$1 NSLAB_SOURCE_DIR=$top NSLAB_BUILD_DIR=$build \
+    "$top/scripts/sandbox.sh" bats --tap --filter "$pattern" "$top/labs/$1/tests" >"$work/control.log" 2>&1 &&
+    grep -q '^ok ' "$work/control.log" && ! grep -q '^not ok' "$work/control.log"
 }
 
 # kill_with_tests LAB PROGRAM: the same, but stops at the first failing test,
 # which is all a mutant needs to be killed: fails (status 1) then. The sandbox
 # goes with its first process, so nothing of the stopped run is left.
 kill_with_tests() {
-  # Not through run_tests: $! must be the sandbox itself, not a subshell around it.
+  # Not in a subshell: $! must be the sandbox itself.
   NSLAB_BIN=$2 NSLAB_SOURCE_DIR=$top NSLAB_BUILD_DIR=$build \
     "$top/scripts/sandbox.sh" bats --tap "$top/labs/$1/tests" >"$work/last.log" 2>&1 &
   local pid=$!
@@ -88,19 +97,9 @@ kill_with_tests() {
 }
 
 killed=0 survived=0 broken=0
-declare -A control_done=()
 for entry in "${mutants[@]}"; do
   IFS='|' read -r name lab file subst <<< "$entry"
   selected "$name" || continue
-  if [ -z "${control_done[$lab]:-}" ]; then
-    control_done[$lab]=1
-    if ! run_tests "$lab" "$build/bin/solutions/$lab"; then
-      echo "control $lab: FAILED — the unmutated solution fails its tests in the sandbox:"
-      sed 's/^/    /' "$work/last.log" | grep -v '^    ok ' | head -30
-      broken=$((broken + 1))
-      continue
-    fi
-  fi
   src=$work/src/$file
   cp "$src" "$work/original"
   perl -0pi -e "$subst" "$src"
@@ -119,9 +118,18 @@ for entry in "${mutants[@]}"; do
     echo "mutant $name ($lab): SURVIVED — no test of lab $lab notices it"
     survived=$((survived + 1))
   else
-    first=$(grep -m1 '^not ok' "$work/last.log" | sed 's/^not ok [0-9]* //')
-    echo "mutant $name ($lab): killed, by: ${first:-(no test ran: see the sandbox output)}"
-    killed=$((killed + 1))
+    first=$(grep -m1 '^not ok' "$work/last.log" | sed 's/^not ok [0-9]* //; s/ # .*$//')
+    if [ -z "$first" ]; then
+      echo "mutant $name ($lab): BROKEN — no test ran:"; sed 's/^/    /' "$work/last.log" | tail -20
+      broken=$((broken + 1))
+    elif ! control "$lab" "$first"; then
+      echo "mutant $name ($lab): control FAILED — \"$first\" fails on the unmutated solution in the sandbox too:"
+      sed 's/^/    /' "$work/control.log" | grep -v '^    ok ' | head -30
+      broken=$((broken + 1))
+    else
+      echo "mutant $name ($lab): killed, by: $first"
+      killed=$((killed + 1))
+    fi
   fi
 done
 echo "mutants: $killed killed, $survived survived${broken:+, $broken broken}"

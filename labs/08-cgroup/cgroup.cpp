@@ -63,9 +63,9 @@ std::uint64_t parse_memory(std::string_view text) {
     }
     if (unit != 1) digits.remove_suffix(1);
   }
-  const std::optional<std::uint64_t> value = number(digits);
-  if (!value) throw UsageError(shown + form);
-  if (*value > kMaxMemory / unit) throw UsageError(shown + ": too large (at most 4G times a billion: 2^62 bytes)");
+  if (!all_digits(digits)) throw UsageError(shown + form);
+  const std::optional<std::uint64_t> value = number(digits);  // nullopt: more than 64 bits
+  if (!value || *value > kMaxMemory / unit) throw UsageError(shown + ": too large (at most 4294967296G: 2^62 bytes)");
   const std::uint64_t bytes = *value * unit;
   if (bytes < kMinMemory) {
     throw UsageError(shown + ": below 1M, the container would be killed before COMMAND starts");
@@ -125,6 +125,9 @@ void CgroupNamespace::add_options(cli::Parser& parser) {
 }
 
 //! [cgroup-flag]
+// Nothing at clone(2): the child is still in the runtime's cgroup then.
+int CgroupNamespace::clone_flags() const { return 0; }
+
 int CgroupNamespace::unshare_flags() const {
   // TODO(lab 08): implement the flag of the cgroup namespace, made by unshare(2) after GO, once the child is in its cgroup.
   // Read docs/{en,zh}/lab08-cgroup.md#lab08-ns, then replace the line below with your code.
@@ -138,14 +141,15 @@ std::optional<Isolation> CgroupNamespace::isolation() const {
 
 // Reads the layout and where the cgroup would go: nothing is made yet.
 void CgroupNamespace::prepare(Context& ctx) {
-  const CgroupLayout layout = detect_layout();
-  ctx.narrator.say("/sys/fs/cgroup: " + std::string(layout_name(layout)));
-  cgroup_ = make_cgroup(layout);
-  if (limits_.any()) return;  // check_privilege() says what stops them
   // Without a limit, a container without a cgroup of its own still runs, in ours.
   try {
+    const CgroupLayout layout = detect_layout();
+    ctx.narrator.say("/sys/fs/cgroup: " + std::string(layout_name(layout)));
+    cgroup_ = make_cgroup(layout);
+    if (limits_.any()) return;  // check_privilege() says what stops them
     cgroup_->check(limits_);
   } catch (const Error& e) {
+    if (limits_.any()) throw;
     std::cerr << ctx.program << ": " << e.what() << "; the container stays in this process's cgroup\n";
     cgroup_.reset();
   }

@@ -191,14 +191,19 @@ Directory locate(const std::string& mount, const std::string& controller) {
   return dir;
 }
 
-std::string no_base_message(const Directory& dir) {
+std::string option_of(std::string_view controller);
+std::vector<std::string> controllers_for(const Limits& limits);
+
+std::string no_base_message(const Directory& dir, const Limits& limits) {
+  const std::vector<std::string> asked = controllers_for(limits);
+  const std::string prefix = asked.empty() ? "" : option_of(asked[0]) + " needs a cgroup of the container's own, but there is ";
   std::string own;
   try {
     own = own_cgroup(dir.controller);
   } catch (const Error&) {
     own = "?";
   }
-  return "no cgroup this user may write in " + dir.mount + " (this process is in " + own +
+  return prefix + "no cgroup this user may write in " + dir.mount + " (this process is in " + own +
          ", which is not delegated to uid " + std::to_string(::geteuid()) +
          "): run it in a delegated cgroup, e.g. systemd-run --user --scope -p Delegate=yes COMMAND, or as root";
 }
@@ -295,7 +300,7 @@ class CgroupV2 final : public Cgroup {
   [[nodiscard]] std::string_view version() const override { return "v2"; }
 
   void check(const Limits& limits) const override {
-    if (!dir_.base) throw Error(0, no_base_message(dir_));
+    if (!dir_.base) throw Error(0, no_base_message(dir_, limits));
     // A controller is there to enable only if every cgroup above offers it:
     // the root's cgroup.controllers lists what this kernel has.
     const std::string root = std::string(kCgroupMount) + "/cgroup.controllers";
@@ -433,11 +438,11 @@ class CgroupV1 final : public Cgroup {
       if (dir == nullptr) {
         throw Error(0, option_of(controller) + " needs the " + controller + " controller, which has no cgroup v1 hierarchy here (" + std::string(kCgroupMount) + "/" + controller + " is not a cgroup mount)");
       }
-      if (!dir->base) throw Error(0, no_base_message(*dir));
+      if (!dir->base) throw Error(0, no_base_message(*dir, limits));
     }
     if (dirs_.empty()) throw Error(0, "no cgroup v1 hierarchy of memory, pids or cpu under " + std::string(kCgroupMount));
     for (const Directory& dir : dirs_) {
-      if (!dir.base) throw Error(0, no_base_message(dir));
+      if (!dir.base) throw Error(0, no_base_message(dir, limits));
     }
   }
 

@@ -46,6 +46,7 @@ class CgroupNamespace : public Module {
 
   [[nodiscard]] std::string_view name() const override { return "cgroup"; }
   void add_options(cli::Parser& parser) override;
+  [[nodiscard]] int clone_flags() const override;
   [[nodiscard]] int unshare_flags() const override;
   [[nodiscard]] std::optional<Isolation> isolation() const override;
   void prepare(Context& ctx) override;
