@@ -36,7 +36,7 @@ mutants=(
   "user-namespace-never-joined|07-setns|solutions/07-setns/setns.cpp|s/if \(has_user\) join_one\(\*user, target\.pid, false, narrator\);/if (has_user) user->joined = true;/"
   "inherited-fds-kept|01-uts|common/src/runtime.cpp|s/close_fds_except\(channel\.fd\(\)\);//"
   "SIGCHLD-not-reset|03-pid|common/src/runtime.cpp|s/\(void\)::signal\(SIGCHLD, SIG_DFL\);//"
-  "no-cgroup.procs-write|08-cgroup|solutions/08-cgroup/hierarchy.cpp|s/write_file\(dir\.path \+ \"\/cgroup\.procs\", std::to_string\(pid\)\);//"
+  "no-cgroup.procs-write|08-cgroup|solutions/08-cgroup/hierarchy.cpp|s/write_file\(dir\.leaf\(\) \+ \"\/cgroup\.procs\", std::to_string\(pid\)\);//"
   "cgroup-namespace-before-joining|08-cgroup|solutions/08-cgroup/cgroup.cpp|s/int CgroupNamespace::clone_flags\(\) const \{ return 0; \}/int CgroupNamespace::clone_flags() const { return CLONE_NEWCGROUP; }/; s/return CLONE_NEWCGROUP;\n  \/\/ <<< lab 08/return 0;\n  \/\/ <<< lab 08/"
   "cgroup-never-removed|08-cgroup|solutions/08-cgroup/cgroup.cpp|s/return cgroup_->remove\(ctx\.narrator\);/return {};/"
   "memory-limit-in-the-wrong-file|08-cgroup|solutions/08-cgroup/hierarchy.cpp|s/\"memory\.limit_in_bytes\"/\"memory.soft_limit_in_bytes\"/; s/exists\(dir \+ \"\/memory\.memsw\.limit_in_bytes\"\)/false/"

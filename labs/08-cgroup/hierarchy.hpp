@@ -60,6 +60,12 @@ std::string own_cgroup(std::string_view controller);
 /// @brief The same, of process @p pid ("" when it has no such line).
 std::string cgroup_of(pid_t pid, std::string_view controller);
 
+/// @brief The root, in its hierarchy, of the cgroup file system mounted at
+/// @p mount, as this process sees it (the 4th field of /proc/self/mountinfo):
+/// "/" unless this process is in a cgroup namespace of its own that did not
+/// mount its own tree. Then the paths of /proc/self/cgroup are not the mount's.
+std::string mount_root(const std::string& mount);
+
 /// @brief Where a container's cgroups go: the highest ancestor of @p own, in the
 /// hierarchy mounted at @p mount, that this user may write (the directory and its
 /// cgroup.procs): for root the top of the hierarchy, for a user the top of the

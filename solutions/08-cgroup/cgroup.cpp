@@ -183,7 +183,7 @@ void CgroupNamespace::setup_inside(Context& ctx) {
       if (!text.empty() && text.back() == '\n') text.pop_back();
       ctx.narrator.say("/proc/self/cgroup: " + text);
     }
-    if (own != nullptr) std::fclose(own);
+    if (own != nullptr) (void)std::fclose(own);
   }
   // With a root filesystem of its own, the container's cgroups are shown at its
   // /sys/fs/cgroup (when it has a /sys: lab 04 mounted a fresh sysfs there).
@@ -223,6 +223,25 @@ std::string CgroupNamespace::teardown(Context& ctx) noexcept {
 }
 
 //! [cgroup-enter]
+namespace {
+
+// SELF (our PID) into PROCS, a container's cgroup.procs.
+void join_cgroup(const std::string& procs, const std::string& self, const Narrator& narrator) {
+  try {
+    std::FILE* file = std::fopen(procs.c_str(), "we");
+    if (file == nullptr) throw_errno("open " + procs);
+    const bool written = std::fputs(self.c_str(), file) >= 0;
+    const bool closed = std::fclose(file) == 0;  // the kernel answers the write here, at the flush
+    if (!written || !closed) throw_errno("write " + self + " to " + procs);
+  } catch (const Error& e) {
+    throw Error(e.errnum(), "cannot join the container's cgroup: " + e.context(),
+                "a joined COMMAND would escape the container's limits");
+  }
+  narrator.say("wrote " + self + " to " + procs + ": the joining process is in the container's cgroup");
+}
+
+}  // namespace
+
 void EnterContainerWithCgroup::before_joining(pid_t target, const Narrator& narrator) {
   const CgroupLayout layout = detect_layout();
   std::vector<std::pair<std::string, std::string>> hierarchies;  // mount, controller
@@ -230,7 +249,10 @@ void EnterContainerWithCgroup::before_joining(pid_t target, const Narrator& narr
     hierarchies.emplace_back(kCgroupMount, "");
   } else {
     for (const char* controller : {"memory", "pids", "cpu"}) {
-      hierarchies.emplace_back(std::string(kCgroupMount) + "/" + controller, controller);
+      std::string mount(kCgroupMount);
+      mount += '/';
+      mount += controller;
+      hierarchies.emplace_back(std::move(mount), controller);
     }
   }
   const std::string self = std::to_string(::getpid());
@@ -239,18 +261,14 @@ void EnterContainerWithCgroup::before_joining(pid_t target, const Narrator& narr
     // Only a cgroup lab 08 made is joined: another runtime's container, or
     // unshare(1)'s, keeps the cgroups it has, and so do we.
     if (theirs.empty() || theirs.find("/nslab/") == std::string::npos || theirs == cgroup_of(0, controller)) continue;
-    const std::string procs = mount + theirs + "/cgroup.procs";
-    try {
-      std::FILE* file = std::fopen(procs.c_str(), "we");
-      if (file == nullptr) throw_errno("open " + procs);
-      const bool written = std::fputs(self.c_str(), file) >= 0;
-      const bool closed = std::fclose(file) == 0;  // the kernel answers the write here, at the flush
-      if (!written || !closed) throw_errno("write " + self + " to " + procs);
-    } catch (const Error& e) {
-      throw Error(e.errnum(), "cannot join the container's cgroup: " + e.context(),
-                  "a joined COMMAND would escape the container's limits");
+    if (const std::string root = mount_root(mount); root != "/") {
+      throw Error(0, "cannot join the container's cgroup: this process is in a cgroup namespace whose root is not "
+                     "the root of " + mount + " (" + printable(root) + ")");
     }
-    narrator.say("wrote " + self + " to " + procs + ": the joining process is in the container's cgroup");
+    std::string procs = mount;
+    procs += theirs;
+    procs += "/cgroup.procs";
+    join_cgroup(procs, self, narrator);
   }
 }
 //! [cgroup-enter]

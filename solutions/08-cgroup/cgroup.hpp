@@ -18,7 +18,7 @@ namespace nslab {
 
 /// @brief The smallest `--memory`: with less, the container is killed before
 /// COMMAND has even started.
-inline constexpr std::uint64_t kMinMemory = 1024 * 1024;
+inline constexpr std::uint64_t kMinMemory = std::uint64_t{1} << 20;
 /// @brief The largest `--memory` taken (2^62 bytes): beyond, the kernel's
 /// page counters overflow.
 inline constexpr std::uint64_t kMaxMemory = std::uint64_t{1} << 62;

@@ -24,11 +24,13 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <climits>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -63,6 +65,14 @@ void write_file(const std::string& path, const std::string& text) {
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
+// DIR/NAME.
+std::string path_in(const std::string& dir, std::string_view name) {
+  std::string path = dir;
+  path += '/';
+  path += name;
+  return path;
+}
+
 // The number after KEY in a flat-keyed file ("oom_kill 1\n"); 0 when absent.
 std::uint64_t keyed_value(const std::string& path, std::string_view key) {
   std::ifstream in(path);
@@ -72,6 +82,15 @@ std::uint64_t keyed_value(const std::string& path, std::string_view key) {
     if (name == key) return value;
   }
   return 0;
+}
+
+bool has_word(const std::string& text, std::string_view word) {
+  std::istringstream words(text);
+  std::string each;
+  while (words >> each) {
+    if (each == word) return true;
+  }
+  return false;
 }
 
 // "/a/b" in the hierarchy mounted at M is the directory M/a/b.
@@ -89,59 +108,72 @@ bool writable(const std::string& dir) {
   return ::access(dir.c_str(), W_OK) == 0 && ::access((dir + "/cgroup.procs").c_str(), W_OK) == 0;
 }
 
-std::vector<std::string> subdirectories(const std::string& dir) {
+// The names of the directories in the directory open at FD (which stays open).
+std::vector<std::string> subdirectories(int fd) {
   std::vector<std::string> names;
-  if (DIR* stream = ::opendir(dir.c_str())) {
-    while (const dirent* entry = ::readdir(stream)) {
-      if (entry->d_type == DT_DIR && std::strcmp(entry->d_name, ".") != 0 && std::strcmp(entry->d_name, "..") != 0) {
-        names.emplace_back(entry->d_name);
-      }
-    }
-    ::closedir(stream);
+  const int copy = ::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (copy == -1) return names;
+  DIR* stream = ::fdopendir(copy);
+  if (stream == nullptr) {
+    (void)::close(copy);
+    return names;
   }
+  while (const dirent* entry = ::readdir(stream)) {
+    if (entry->d_type == DT_DIR && std::strcmp(entry->d_name, ".") != 0 && std::strcmp(entry->d_name, "..") != 0) {
+      names.emplace_back(entry->d_name);
+    }
+  }
+  (void)::closedir(stream);
   std::sort(names.begin(), names.end());
   return names;
 }
 
-std::vector<pid_t> processes_in(const std::string& dir) {
+// The directory NAME in the directory open at FD, opened (none if it is gone).
+UniqueFd open_below(int fd, const std::string& name) {
+  return UniqueFd(::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+}
+
+// The processes listed in the cgroup.procs of the cgroup open at FD.
+std::vector<pid_t> processes_in(int fd) {
   std::vector<pid_t> pids;
-  std::ifstream in(dir + "/cgroup.procs");
+  const UniqueFd procs(::openat(fd, "cgroup.procs", O_RDONLY | O_CLOEXEC));
+  if (!procs) return pids;
+  std::string text;
+  std::array<char, 4096> chunk{};
+  ssize_t got = 0;
+  while ((got = ::read(procs.get(), chunk.data(), chunk.size())) > 0) text.append(chunk.data(), static_cast<std::size_t>(got));
+  std::istringstream in(text);
   pid_t pid = 0;
   while (in >> pid) pids.push_back(pid);
   return pids;
 }
 
-// SIGKILL every process in DIR and the cgroups below it, until none is left
-// (a process may fork while we read the list; PITFALLS 10). True when empty.
-bool kill_listed(const std::string& dir) {
-  for (int round = 0; round < 100; ++round) {
-    bool any = false;
-    std::vector<std::string> dirs{dir};
-    for (std::size_t i = 0; i < dirs.size(); ++i) {
-      for (const std::string& sub : subdirectories(dirs[i])) dirs.push_back(dirs[i] + "/" + sub);
-      for (const pid_t pid : processes_in(dirs[i])) {
-        any = true;
-        (void)::kill(pid, SIGKILL);
-      }
-    }
-    if (!any) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+// SIGKILLs every process in the cgroup open at FD and in the cgroups below it.
+// Through file descriptors, never paths: a container may nest its own cgroups
+// deeper than PATH_MAX. True when none was found.
+bool kill_listed_once(int fd) {
+  bool none = true;
+  for (const pid_t pid : processes_in(fd)) {
+    none = false;
+    (void)::kill(pid, SIGKILL);
   }
-  return false;
+  for (const std::string& name : subdirectories(fd)) {
+    if (const UniqueFd below = open_below(fd, name); below && !kill_listed_once(below.get())) none = false;
+  }
+  return none;
 }
 
 // v2's way: one write to cgroup.kill ends every process of the subtree at once,
-// forks in flight included (Linux 5.14). Older kernels: one by one.
-void kill_cgroup(const std::string& dir, bool has_kill_file) {
-  if (has_kill_file && exists(dir + "/cgroup.kill")) {
-    try {
-      write_file(dir + "/cgroup.kill", "1");
-      return;
-    } catch (const Error&) {
-      // below: the slow way still ends them
-    }
+// forks in flight included (Linux 5.14). v1 (or an older kernel): one by one,
+// again until none is left, since a process may fork while we read the list.
+void kill_cgroup(int fd, bool v2) {
+  if (v2) {
+    const UniqueFd kill_file(::openat(fd, "cgroup.kill", O_WRONLY | O_CLOEXEC));
+    if (kill_file && ::write(kill_file.get(), "1", 1) == 1) return;
   }
-  (void)kill_listed(dir);
+  for (int round = 0; round < 200 && !kill_listed_once(fd); ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 //! [cgroup-rmdir]
@@ -149,119 +181,216 @@ void kill_cgroup(const std::string& dir, bool has_kill_file) {
 // after its last process exited, until the kernel has let go of it (PITFALLS
 // 10): so try again, waiting twice as long each time, for about two seconds.
 // The cgroups a container made below its own go first. "" when removed.
-std::string remove_directory(const std::string& dir) noexcept {
-  for (const std::string& sub : subdirectories(dir)) {
-    if (std::string left = remove_directory(dir + "/" + sub); !left.empty()) return left;
+std::string remove_tree(int parent, const std::string& name, const std::string& shown) noexcept {
+  if (const UniqueFd dir = open_below(parent, name)) {
+    for (const std::string& below : subdirectories(dir.get())) {
+      if (std::string left = remove_tree(dir.get(), below, shown); !left.empty()) return left;
+    }
   }
   auto wait = std::chrono::milliseconds(1);
   for (int attempt = 0;; ++attempt) {
-    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return {};
-    if (errno != EBUSY || attempt == 11) return dir + " (rmdir: " + std::strerror(errno) + ")";
+    if (::unlinkat(parent, name.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT) return {};
+    if (errno != EBUSY || attempt == 11) return shown + " (rmdir: " + std::strerror(errno) + ")";
     std::this_thread::sleep_for(wait);
     wait *= 2;
   }
 }
 //! [cgroup-rmdir]
 
-// The lock of a container's directory: held by its runtime for the
-// container's life. Returns an fd holding it, or none when another holds it.
-UniqueFd try_lock(const std::string& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) return {};
-  if (::flock(fd.get(), LOCK_EX | LOCK_NB) == -1) return {};
-  return fd;
-}
-
 // --- one directory per hierarchy -------------------------------------------------
 
-// The container's directory in one hierarchy: MOUNT/BASE/nslab/NAME.
-struct Directory {
+// Where one hierarchy is, and the runtime in it.
+struct Hierarchy {
   std::string mount;       // "/sys/fs/cgroup" (v2) or "/sys/fs/cgroup/memory" (v1)
   std::string controller;  // "" (v2) or "memory" (v1)
-  std::optional<std::string> base;  // the cgroup path nslab/ goes in; nullopt: none writable
-  std::string path;        // the directory, once made
-  UniqueFd lock;
-
-  [[nodiscard]] std::string nslab() const { return directory_of(mount, *base) + "/nslab"; }
+  std::string options;     // v1: the hierarchy's controllers, "memory" or "cpu,cpuacct"
+  std::string own;         // the runtime's cgroup in it, "/..."
+  std::optional<std::string> base;  // where nslab/ goes; nullopt: nowhere this user may write
+  std::string why_not;     // when base is nullopt: why, for the message
 };
 
-Directory locate(const std::string& mount, const std::string& controller) {
-  Directory dir{mount, controller, std::nullopt, {}, {}};
-  dir.base = find_base(mount, own_cgroup(controller));
-  return dir;
-}
+// The container's cgroup in one hierarchy:
+//
+//     BASE/nslab/NAME             the limits; locked by the runtime (flock)
+//     BASE/nslab/NAME/container   the processes; the root of the cgroup namespace
+//
+// Two levels, so that the limits are above what the container can see: inside
+// its cgroup namespace the container's root is NAME/container, and whatever it
+// may write there (its root may mount the tree) cannot lift NAME's limits,
+// which hold for the whole subtree.
+struct Directory {
+  Hierarchy where;
+  std::string path;  // BASE/nslab/NAME, once made
+  UniqueFd fd;       // open on it, and holding its lock
+  struct stat identity {};  // what fd is: a directory renamed in its place is not ours
 
-std::string option_of(std::string_view controller);
-std::vector<std::string> controllers_for(const Limits& limits);
+  [[nodiscard]] std::string nslab() const { return directory_of(where.mount, *where.base) + "/nslab"; }
+  [[nodiscard]] std::string leaf() const { return path + "/container"; }
+};
 
-std::string no_base_message(const Directory& dir, const Limits& limits) {
-  const std::vector<std::string> asked = controllers_for(limits);
-  const std::string prefix = asked.empty() ? "" : option_of(asked[0]) + " needs a cgroup of the container's own, but there is ";
-  std::string own;
-  try {
-    own = own_cgroup(dir.controller);
-  } catch (const Error&) {
-    own = "?";
+}  // namespace
+
+std::string mount_root(const std::string& mount) {
+  char real[PATH_MAX];
+  if (::realpath(mount.c_str(), real) == nullptr) return "/";
+  std::ifstream info("/proc/self/mountinfo");
+  std::string line;
+  std::string root = "/";
+  while (std::getline(info, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, device, this_root, point;
+    fields >> id >> parent >> device >> this_root >> point;
+    if (point == real) root = this_root;  // the last mount on a path is the one seen
   }
-  return prefix + "no cgroup this user may write in " + dir.mount + " (this process is in " + own +
-         ", which is not delegated to uid " + std::to_string(::geteuid()) +
-         "): run it in a delegated cgroup, e.g. systemd-run --user --scope -p Delegate=yes COMMAND, or as root";
+  return root;
 }
 
-// Sweeps DIR's nslab/: each directory whose lock is free was left by a runtime
-// that was killed before its teardown (SIGKILL): end what is in it, remove it.
-void sweep_directory(const Directory& dir, bool v2, const Narrator& narrator) {
-  if (!dir.base) return;
-  const std::string nslab = dir.nslab();
-  for (const std::string& name : subdirectories(nslab)) {
-    const std::string path = nslab + "/" + name;
-    const UniqueFd lock = try_lock(path);
-    if (!lock) continue;  // its runtime is alive
-    kill_cgroup(path, v2);
-    if (remove_directory(path).empty()) {
-      narrator.say("swept " + path + ": left by a runtime that was killed (its lock was free)");
+namespace {
+
+Hierarchy locate(const std::string& mount, const std::string& controller) {
+  Hierarchy where{mount, controller, controller, own_cgroup(controller), std::nullopt, {}};
+  if (!controller.empty()) {
+    // "cpu,cpuacct": a hierarchy is mounted by its whole set of controllers.
+    std::ifstream in("/proc/self/cgroup");
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto first = line.find(':');
+      const auto second = line.find(':', first + 1);
+      if (first == std::string::npos || second == std::string::npos) continue;
+      std::string listed = line.substr(first + 1, second - first - 1);
+      std::string spaced = listed;
+      std::replace(spaced.begin(), spaced.end(), ',', ' ');
+      if (has_word(spaced, controller)) where.options = listed;
     }
   }
+  const std::string root = mount_root(mount);
+  if (root != "/") {
+    // Our cgroup paths are our namespace's; the mount's are another's.
+    where.why_not = "this process is in a cgroup namespace whose root is not the root of " + mount +
+                    " (mounted with root " + printable(root) + "): mount this namespace's own cgroup tree there";
+    return where;
+  }
+  where.base = find_base(mount, where.own);
+  if (!where.base) {
+    const char* given = std::getenv("NSLAB_CGROUP_BASE");
+    struct statvfs fs {};
+    if (::statvfs(mount.c_str(), &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0) {
+      where.why_not = mount + " is mounted read-only";
+    } else if (given != nullptr && *given != '\0') {
+      where.why_not = "NSLAB_CGROUP_BASE=" + quoted(given) + " is not writable by uid " + std::to_string(::geteuid());
+    } else {
+      where.why_not = "this process is in " + where.own + ", which is not delegated to uid " +
+                      std::to_string(::geteuid()) +
+                      ": run it in a delegated cgroup (systemd-run --user --scope -p Delegate=yes COMMAND), or as root";
+    }
+  }
+  return where;
 }
 
-// Makes NSLAB/NAME (NAME.2, NAME.3 ... when taken) and locks it. The lock is
-// taken on the directory we made; if a sweep removed it in between (it was
-// empty and unlocked for a moment), it is made again.
-std::string make_locked(const std::string& nslab, const std::string& name, UniqueFd& lock) {
+std::string option_of(std::string_view controller) {
+  return controller == "memory" ? "--memory" : controller == "pids" ? "--pids" : "--cpus";
+}
+
+std::vector<std::string> controllers_for(const Limits& limits) {
+  std::vector<std::string> names;
+  if (limits.memory) names.emplace_back("memory");
+  if (limits.pids) names.emplace_back("pids");
+  if (limits.cpu_quota_us) names.emplace_back("cpu");
+  return names;
+}
+
+// "--memory needs the memory controller, WHICH...".
+Error missing_controller(std::string_view controller, const std::string& which) {
+  return Error(0, option_of(controller) + " needs the " + std::string(controller) + " controller, " + which);
+}
+
+Error no_base(const Hierarchy& where, const Limits& limits) {
+  const std::vector<std::string> asked = controllers_for(limits);
+  const std::string prefix =
+      asked.empty() ? "" : option_of(asked[0]) + " needs a cgroup of the container's own, but there is ";
+  return Error(0, prefix + "no cgroup this user may write in " + where.mount + ": " + where.why_not);
+}
+
+// Sweeps nslab/ of WHERE: each directory whose lock is free was left by a
+// runtime that was killed before its teardown (SIGKILL): end what is in it,
+// remove it.
+void sweep_nslab(const Hierarchy& where, bool v2, const Narrator& narrator) {
+  if (!where.base) return;
+  const std::string nslab = directory_of(where.mount, *where.base) + "/nslab";
+  const UniqueFd parent(::open(nslab.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!parent) return;
+  for (const std::string& name : subdirectories(parent.get())) {
+    const UniqueFd dir = open_below(parent.get(), name);
+    if (!dir || ::flock(dir.get(), LOCK_EX | LOCK_NB) == -1) continue;  // its runtime is alive
+    kill_cgroup(dir.get(), v2);
+    const std::string left = remove_tree(parent.get(), name, path_in(nslab, name));
+    narrator.say(left.empty() ? "swept " + path_in(nslab, name) + ": left by a runtime that was killed (its lock was free)"
+                              : "could not sweep " + left);
+  }
+}
+
+// Makes NSLAB/NAME (NAME.2, NAME.3 ... when taken), opens and locks it. If a
+// sweep removed it in between (it was unlocked for a moment), once more.
+void make_locked(Directory& dir, const std::string& name) {
+  const std::string nslab = dir.nslab();
   for (int suffix = 1; suffix < 100; ++suffix) {
-    const std::string path = nslab + "/" + name + (suffix == 1 ? "" : "." + std::to_string(suffix));
+    std::string path = path_in(nslab, name);
+    if (suffix > 1) path += "." + std::to_string(suffix);
     if (::mkdir(path.c_str(), 0755) == -1) {
       if (errno == EEXIST) continue;
       throw_errno("mkdir " + path);
     }
-    lock = try_lock(path);
-    if (lock && exists(path + "/cgroup.procs")) return path;
-    lock.reset();
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd && ::flock(fd.get(), LOCK_EX | LOCK_NB) == 0 && ::fstat(fd.get(), &dir.identity) == 0 &&
+        ::faccessat(fd.get(), "cgroup.procs", F_OK, 0) == 0) {
+      dir.path = std::move(path);
+      dir.fd = std::move(fd);
+      return;
+    }
   }
-  throw Error(0, "mkdir " + nslab + "/" + name + ": no free name");
+  throw Error(0, "mkdir " + path_in(nslab, name) + ": no free name");
 }
 
-// Removes DIR's container directory, and nslab/ when no other container uses it.
-std::string remove_container_directory(Directory& dir, bool v2, const Narrator& narrator) noexcept {
+// The leaf, for the processes.
+void make_leaf(const Directory& dir, const Narrator& narrator) {
+  check(::mkdirat(dir.fd.get(), "container", 0755), "mkdir " + dir.leaf());
+  narrator.say("mkdir " + dir.leaf() + ": for its processes, below the limits");
+}
+
+// Ends the container's processes and removes its directories, and nslab/ when
+// no other container uses it. Only the directory it made: if another was put
+// at its path (renamed there), that one is left alone, and said.
+std::string remove_container(Directory& dir, bool v2, const Narrator& narrator) noexcept {
   if (dir.path.empty()) return {};
-  kill_cgroup(dir.path, v2);
-  std::string left = remove_directory(dir.path);
+  std::string shown = dir.path;
+  struct stat now {};
+  if (::stat(dir.path.c_str(), &now) == -1 || now.st_dev != dir.identity.st_dev || now.st_ino != dir.identity.st_ino) {
+    kill_cgroup(dir.fd.get(), v2);  // our processes, wherever the directory went
+    dir.fd.reset();
+    dir.path.clear();
+    return shown + " (it was moved while the container ran: what is at its path now is not ours, and stays)";
+  }
+  kill_cgroup(dir.fd.get(), v2);
+  narrator.say(std::string(v2 ? "wrote 1 to cgroup.kill of " : "killed every process in ") + dir.path);
+  const UniqueFd nslab(::open(dir.nslab().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  const std::string name = dir.path.substr(dir.path.rfind('/') + 1);
+  std::string left = nslab ? remove_tree(nslab.get(), name, dir.path) : shown + " (open of nslab/ failed)";
   if (left.empty()) {
     narrator.say("removed " + dir.path);
     dir.path.clear();
     // Another container may be using nslab/: then it is not empty, and stays.
     if (::rmdir(dir.nslab().c_str()) == 0) narrator.say("removed " + dir.nslab() + ": no other container uses it");
   }
-  dir.lock.reset();
+  dir.fd.reset();
   return left;
 }
 
-// Writes PID into DIR's cgroup.procs.
+// Writes PID into the cgroup.procs of DIR's leaf.
 void add_to(const Directory& dir, pid_t pid, const Narrator& narrator) {
   // >>> lab 08: move the child into the container's cgroup: its PID into cgroup.procs | docs/{en,zh}/lab08-cgroup.md#lab08-move
-  write_file(dir.path + "/cgroup.procs", std::to_string(pid));
+  write_file(dir.leaf() + "/cgroup.procs", std::to_string(pid));
   // <<< lab 08
-  narrator.say("wrote " + std::to_string(pid) + " to " + dir.path + "/cgroup.procs: the child is in the cgroup");
+  narrator.say("wrote " + std::to_string(pid) + " to " + dir.leaf() + "/cgroup.procs: the child is in the cgroup");
 }
 
 // A limit's file: written, and said.
@@ -272,62 +401,48 @@ void set(const std::string& dir, const std::string& file, const std::string& val
 
 // --- cgroup v2 -------------------------------------------------------------------
 
-std::vector<std::string> controllers_for(const Limits& limits) {
-  std::vector<std::string> names;
-  if (limits.memory) names.emplace_back("memory");
-  if (limits.pids) names.emplace_back("pids");
-  if (limits.cpu_quota_us) names.emplace_back("cpu");
-  return names;
-}
-
-std::string option_of(std::string_view controller) {
-  return controller == "memory" ? "--memory" : controller == "pids" ? "--pids" : "--cpus";
-}
-
-bool has_word(const std::string& text, std::string_view word) {
-  std::istringstream words(text);
-  std::string each;
-  while (words >> each) {
-    if (each == word) return true;
-  }
-  return false;
-}
 
 class CgroupV2 final : public Cgroup {
  public:
-  CgroupV2() : dir_(locate(std::string(kCgroupMount), "")) {}
+  CgroupV2() { dir_.where = locate(std::string(kCgroupMount), ""); }
 
   [[nodiscard]] std::string_view version() const override { return "v2"; }
 
   void check(const Limits& limits) const override {
-    if (!dir_.base) throw Error(0, no_base_message(dir_, limits));
-    // A controller is there to enable only if every cgroup above offers it:
-    // the root's cgroup.controllers lists what this kernel has.
+    // A controller can be enabled only if every cgroup above offers it: the
+    // root's cgroup.controllers lists what this hierarchy has at all.
     const std::string root = std::string(kCgroupMount) + "/cgroup.controllers";
     const std::string available = read_file(root);
     for (const std::string& controller : controllers_for(limits)) {
       if (!has_word(available, controller)) {
-        throw Error(0, option_of(controller) + " needs the " + controller + " controller, which this kernel's cgroup v2 has not got (" + root + ": " + printable(available.substr(0, available.find('\n'))) + ")");
+        throw missing_controller(controller, "which this cgroup v2 hierarchy has not got (" + root + ": " +
+                                                 printable(available.substr(0, available.find('\n'))) + ")");
       }
     }
+    if (!dir_.where.base) throw no_base(dir_.where, limits);
   }
 
-  void sweep(const Narrator& narrator) override { sweep_directory(dir_, true, narrator); }
+  void sweep(const Narrator& narrator) override { sweep_nslab(dir_.where, true, narrator); }
 
   void create(const std::string& name, const Limits& limits, const Narrator& narrator) override {
     const std::vector<std::string> controllers = controllers_for(limits);
-    narrator.say("cgroup v2: the container's cgroup goes in " + dir_.nslab());
+    narrator.say("cgroup v2: the container's cgroup goes in " + dir_.nslab() + " (" + base_source() + ")");
     // A runtime that removes nslab/ as the last one out may do it between our
     // steps: then ENOENT, and once more from the top.
     for (int attempt = 0;; ++attempt) {
       try {
-        enable(*dir_.base, controllers, narrator);
+        enable(*dir_.where.base, controllers, narrator);
         const std::string nslab = dir_.nslab();
-        if (::mkdir(nslab.c_str(), 0755) == 0) narrator.say("mkdir " + nslab);
-        else if (errno != EEXIST) throw_errno("mkdir " + nslab);
+        if (::mkdir(nslab.c_str(), 0755) == 0) {
+          narrator.say("mkdir " + nslab);
+        } else if (errno != EEXIST) {
+          throw_errno("mkdir " + nslab);
+        }
         enable_in(nslab, controllers, narrator);
-        dir_.path = make_locked(nslab, name, dir_.lock);
-        narrator.say("mkdir " + dir_.path + ": the container's cgroup");
+        make_locked(dir_, name);
+        narrator.say("mkdir " + dir_.path + ": the container's cgroup, for its limits");
+        enable_in(dir_.path, controllers, narrator);  // for the leaf, which is below the limits
+        make_leaf(dir_, narrator);
         return;
       } catch (const Error& e) {
         if (e.errnum() != ENOENT || attempt == 4) throw;
@@ -353,12 +468,11 @@ class CgroupV2 final : public Cgroup {
 
   [[nodiscard]] LimitEvents events() const override {
     if (dir_.path.empty()) return {};
+    // v2's memory.events counts for the whole subtree; pids.events where the limit is.
     return {keyed_value(dir_.path + "/memory.events", "oom_kill"), keyed_value(dir_.path + "/pids.events", "max")};
   }
 
-  std::string remove(const Narrator& narrator) noexcept override {
-    return remove_container_directory(dir_, true, narrator);
-  }
+  std::string remove(const Narrator& narrator) noexcept override { return remove_container(dir_, true, narrator); }
 
   [[nodiscard]] std::vector<std::string> directories() const override {
     return dir_.path.empty() ? std::vector<std::string>{} : std::vector<std::string>{dir_.path};
@@ -371,21 +485,24 @@ class CgroupV2 final : public Cgroup {
   }
 
  private:
+  [[nodiscard]] std::string base_source() const {
+    const char* given = std::getenv("NSLAB_CGROUP_BASE");
+    return given != nullptr && *given != '\0' ? "NSLAB_CGROUP_BASE" : "the highest cgroup above ours we may write";
+  }
+
   // Enables CONTROLLERS in the cgroup.subtree_control of CGROUP (a path in the
   // hierarchy), and first in its parent's when CGROUP has not got them: along
   // the path from the root. A user's delegated cgroup has them already, or the
   // error says which one it lacks and where.
   void enable(const std::string& cgroup, const std::vector<std::string>& controllers, const Narrator& narrator) {
-    const std::string dir = directory_of(dir_.mount, cgroup);
+    const std::string dir = directory_of(dir_.where.mount, cgroup);
     std::vector<std::string> missing;
     const std::string offered = read_file(dir + "/cgroup.controllers");
     for (const std::string& controller : controllers) {
       if (!has_word(offered, controller)) missing.push_back(controller);
     }
     if (!missing.empty()) {
-      if (cgroup == "/") {
-        throw Error(0, option_of(missing[0]) + " needs the " + missing[0] + " controller, which " + dir + " has not got");
-      }
+      if (cgroup == "/") throw missing_controller(missing[0], "which " + dir + " has not got");
       enable(parent_of(cgroup), missing, narrator);
     }
     enable_in(dir, controllers, narrator);
@@ -427,14 +544,13 @@ class CgroupV1 final : public Cgroup {
  public:
   CgroupV1() {
     for (const char* controller : {"memory", "pids", "cpu"}) {
-      const std::string mount = std::string(kCgroupMount) + "/" + controller;
+      const std::string mount = path_in(std::string(kCgroupMount), controller);
       struct statfs fs {};
       if (::statfs(mount.c_str(), &fs) == -1 || fs.f_type != CGROUP_SUPER_MAGIC) continue;
-      try {
-        dirs_.push_back(locate(mount, controller));
-      } catch (const Error&) {
-        // mounted, but this process is in none of its cgroups: not usable
-      }
+      if (cgroup_of(0, controller).empty()) continue;  // mounted, but not a hierarchy we are in
+      Directory dir;
+      dir.where = locate(mount, controller);
+      dirs_.push_back(std::move(dir));
     }
   }
 
@@ -442,20 +558,19 @@ class CgroupV1 final : public Cgroup {
 
   void check(const Limits& limits) const override {
     for (const std::string& controller : controllers_for(limits)) {
-      const Directory* dir = find(controller);
-      if (dir == nullptr) {
-        throw Error(0, option_of(controller) + " needs the " + controller + " controller, which has no cgroup v1 hierarchy here (" + std::string(kCgroupMount) + "/" + controller + " is not a cgroup mount)");
+      if (find(controller) == nullptr) {
+        throw missing_controller(controller, "which has no cgroup v1 hierarchy here (" +
+                                                 path_in(std::string(kCgroupMount), controller) + " is not a cgroup mount)");
       }
-      if (!dir->base) throw Error(0, no_base_message(*dir, limits));
     }
     if (dirs_.empty()) throw Error(0, "no cgroup v1 hierarchy of memory, pids or cpu under " + std::string(kCgroupMount));
     for (const Directory& dir : dirs_) {
-      if (!dir.base) throw Error(0, no_base_message(dir, limits));
+      if (!dir.where.base) throw no_base(dir.where, limits);
     }
   }
 
   void sweep(const Narrator& narrator) override {
-    for (const Directory& dir : dirs_) sweep_directory(dir, false, narrator);
+    for (const Directory& dir : dirs_) sweep_nslab(dir.where, false, narrator);
   }
 
   void create(const std::string& name, const Limits& limits, const Narrator& narrator) override {
@@ -464,15 +579,24 @@ class CgroupV1 final : public Cgroup {
       const std::string nslab = dir.nslab();
       for (int attempt = 0;; ++attempt) {
         try {
-          if (::mkdir(nslab.c_str(), 0755) == 0) narrator.say("mkdir " + nslab);
-          else if (errno != EEXIST) throw_errno("mkdir " + nslab);
-          dir.path = make_locked(nslab, name, dir.lock);
+          if (::mkdir(nslab.c_str(), 0755) == 0) {
+            narrator.say("mkdir " + nslab);
+          } else if (errno != EEXIST) {
+            throw_errno("mkdir " + nslab);
+          }
+          make_locked(dir, name);
           break;
         } catch (const Error& e) {
           if (e.errnum() != ENOENT || attempt == 4) throw;
         }
       }
-      narrator.say("mkdir " + dir.path + ": the container's cgroup in the " + dir.controller + " hierarchy");
+      narrator.say("mkdir " + dir.path + ": the container's cgroup in the " + dir.where.options + " hierarchy");
+      // Old kernels let a memory cgroup ignore its parent's limit unless told.
+      if (dir.where.controller == "memory" && exists(dir.path + "/memory.use_hierarchy") &&
+          read_file(dir.path + "/memory.use_hierarchy").rfind('0', 0) == 0) {
+        set(dir.path, "memory.use_hierarchy", "1", narrator);
+      }
+      make_leaf(dir, narrator);
     }
   }
 
@@ -500,12 +624,16 @@ class CgroupV1 final : public Cgroup {
   }
 
   [[nodiscard]] LimitEvents events() const override {
+    // v1 counts where it happened: an OOM kill in the leaf, a refused fork
+    // where the limit is. Each is read in both, the larger taken.
     LimitEvents counted;
     if (const Directory* memory = find("memory"); memory && !memory->path.empty()) {
-      counted.oom_kills = keyed_value(memory->path + "/memory.oom_control", "oom_kill");
+      counted.oom_kills = std::max(keyed_value(memory->path + "/memory.oom_control", "oom_kill"),
+                                   keyed_value(memory->leaf() + "/memory.oom_control", "oom_kill"));
     }
     if (const Directory* pids = find("pids"); pids && !pids->path.empty()) {
-      counted.pids_refused = keyed_value(pids->path + "/pids.events", "max");
+      counted.pids_refused = std::max(keyed_value(pids->path + "/pids.events", "max"),
+                                      keyed_value(pids->leaf() + "/pids.events", "max"));
     }
     return counted;
   }
@@ -513,7 +641,7 @@ class CgroupV1 final : public Cgroup {
   std::string remove(const Narrator& narrator) noexcept override {
     std::string left;
     for (Directory& dir : dirs_) {
-      const std::string one = remove_container_directory(dir, false, narrator);
+      const std::string one = remove_container(dir, false, narrator);
       if (!one.empty()) left += (left.empty() ? "" : ", ") + one;
     }
     return left;
@@ -530,21 +658,24 @@ class CgroupV1 final : public Cgroup {
   void mount_tree(const std::string& target, const Narrator& narrator) const override {
     // A tmpfs to hold one mount per hierarchy, read-only once they are in.
     mount_checked("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", target);
+    std::string names;
     for (const Directory& dir : dirs_) {
-      const std::string point = target + "/" + dir.controller;
+      const std::string point = path_in(target, dir.where.controller);
       nslab::check(::mkdir(point.c_str(), 0755), "mkdir " + point);
-      mount_checked("cgroup", point, "cgroup", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, dir.controller.c_str(),
-                    point);
+      // A v1 hierarchy is mounted by its whole set of controllers ("cpu,cpuacct").
+      mount_checked("cgroup", point, "cgroup", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                    dir.where.options.c_str(), point);
+      names += (names.empty() ? "" : ", ") + dir.where.options;
     }
     mount_checked(nullptr, target, nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr,
                   target);
-    narrator.say("mounted the container's cgroup tree (cgroup v1: memory, pids, cpu) on " + target + ", read-only");
+    narrator.say("mounted the container's cgroup tree (cgroup v1: " + names + ") on " + target + ", read-only");
   }
 
  private:
   [[nodiscard]] const Directory* find(std::string_view controller) const {
     const auto it = std::find_if(dirs_.begin(), dirs_.end(),
-                                 [controller](const Directory& dir) { return dir.controller == controller; });
+                                 [controller](const Directory& dir) { return dir.where.controller == controller; });
     return it == dirs_.end() ? nullptr : &*it;
   }
 
@@ -586,7 +717,7 @@ std::string cgroup_of(pid_t pid, std::string_view controller) {
     const auto second = line.find(':', first + 1);
     if (first == std::string::npos || second == std::string::npos) continue;
     const std::string controllers = line.substr(first + 1, second - first - 1);
-    const std::string path = line.substr(second + 1);
+    std::string path = line.substr(second + 1);
     std::string listed = controllers;  // "cpu,cpuacct": co-mounted controllers
     std::replace(listed.begin(), listed.end(), ',', ' ');
     const bool wanted = controller.empty() ? controllers.empty() && line.compare(0, first, "0") == 0
