@@ -4,8 +4,10 @@
 # its median time, the spread (standard deviation) and the ratio of the
 # medians. The reference is unshare(1) creating the same namespaces, except for
 # the veth (unshare, then ip(8) and nsenter(1)) and for lab 07's join
-# (nsenter(1) into the same running container); the notes under the table say
-# what each pair compares. Target: each lab at most 1.1x its reference.
+# (nsenter(1) into the same running container) and for lab 08's limits
+# (unshare, with a cgroup made, limited, joined and removed by hand); the
+# notes under the table say what each pair compares. Target: each lab at most
+# 1.1x its reference.
 #
 #   scripts/bench.sh [RUNS]        (default 300 runs per command; needs root)
 #
@@ -13,7 +15,8 @@
 # 10.200.91.0/24, which must be free on the host; the script checks afterwards
 # that no link or address of it is left. For lab 07's join, one lab 07
 # container runs while that row is measured; it is ended when the script ends
-# (on Ctrl-C too), and its pid file must be gone.
+# (on Ctrl-C too), and its pid file must be gone. Lab 08's rows make a cgroup
+# per run (the program's, and the reference's); none may be left afterwards.
 #
 # NSLAB_BUILD_DIR: the build whose programs are timed (default: build/).
 set -euo pipefail
@@ -23,8 +26,8 @@ build=${NSLAB_BUILD_DIR:-$top/build}
 bin=$build/bin/solutions
 case $runs in '' | *[!0-9]* | 0) echo "bench: RUNS must be a number above 0, not '$runs'" >&2; exit 2 ;; esac
 command -v hyperfine >/dev/null || { echo "bench: hyperfine is missing (scripts/setup.sh installs it)" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "bench: needs root (labs 01-05 create namespaces, lab 07 joins a root container, and labs 06-07 are run as uid 65534 through setpriv)" >&2; exit 125; }
-[ -x "$bin/07-setns" ] ||
+[ "$(id -u)" = 0 ] || { echo "bench: needs root (labs 01-05 create namespaces, lab 07 joins a root container, lab 08 makes cgroups, and labs 06-07 are run as uid 65534 through setpriv)" >&2; exit 125; }
+[ -x "$bin/08-cgroup" ] ||
   (cd "$top" && cmake --preset default -B "$build" >/dev/null && cmake --build "$build" -j"$(nproc)" >/dev/null)
 
 net=10.200.91
@@ -139,6 +142,49 @@ if [ -e "$target_dir/target.pid" ]; then
   exit 1
 fi
 
+# Lab 08, as root: the namespaces of [1] plus the cgroup namespace, without a
+# limit, then with three. The reference does by hand what 08-cgroup does: a
+# cgroup made (v2: one directory; v1: one per hierarchy), the limits written,
+# the container's first process (unshare's child, waiting on a pipe) moved in
+# by writing its PID to cgroup.procs, then true; the cgroup removed (rmdir,
+# retried while the kernel frees it).
+if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+  cg_dirs=/sys/fs/cgroup/nslab-bench
+  # shellcheck disable=SC2016  # expanded by the reference's bash
+  cg_limits='echo 64M > $d/memory.max; echo 64 > $d/pids.max; echo 50000 100000 > $d/cpu.max'
+else
+  cg_dirs="/sys/fs/cgroup/memory/nslab-bench /sys/fs/cgroup/pids/nslab-bench /sys/fs/cgroup/cpu/nslab-bench"
+  # shellcheck disable=SC2016  # expanded by the reference's bash
+  cg_limits='case $d in */memory/*) echo 64M > $d/memory.limit_in_bytes ;; */pids/*) echo 64 > $d/pids.max ;; *) echo 50000 > $d/cpu.cfs_quota_us ;; esac'
+fi
+# The reference's bash script, one run: its cgroups named after its PID. It
+# goes to hyperfine in single quotes: it has none of its own.
+# shellcheck disable=SC2016  # expanded by the bash that hyperfine runs
+cgroup_reference='set -e
+dirs=""
+for d in '"$cg_dirs"'; do d=$d.$$; mkdir $d; dirs="$dirs $d"; '"$cg_limits"'; done
+finish() {
+  rc=$?
+  for d in $dirs; do n=0; until rmdir $d 2>/dev/null || [ $n -ge 1000 ]; do n=$((n + 1)); done; done
+  exit $rc
+}
+trap finish EXIT
+exec {w}> >(exec unshare '"$all"' --cgroup sh -c "read _ || :; exec true")
+p=$!
+c=""
+until [ -n "$c" ]; do read -r c _ 2>/dev/null < /proc/$p/task/$p/children || :; done
+for d in $dirs; do echo $c > $d/cgroup.procs; done
+exec {w}>&-
+wait $p'
+measure "08-cgroup [5]" "$runs" "$bin/08-cgroup -- true" "unshare $all --cgroup true"
+measure "08 limits [6]" "$runs" "$bin/08-cgroup --memory 64M --pids 64 --cpus 0.5 -- true" \
+  "bash -c '$cgroup_reference'"
+left=$(find /sys/fs/cgroup -maxdepth 3 -type d -name 'nslab-bench.*' 2>/dev/null || true)
+if [ -n "$left" ]; then
+  echo "bench: cgroups left after lab 08's rows: $left" >&2
+  exit 1
+fi
+
 echo "worst ratio: ${worst}x (target: at most 1.10x)"
 cat <<EOF
 runs: $runs per command, $veth_runs for the veth pair. The reference is unshare(1)
@@ -157,6 +203,14 @@ with the same namespaces, except:
     each that differs from ours; then fork /bin/true into its PID namespace
     and wait for it. 07-setns also takes the container's root and working
     directory (two more opens, fchdir, chroot); nsenter --all does not.
+[5] as root, no limit: 08-cgroup still makes a cgroup per container (and
+    removes it), which its reference, unshare with the namespaces of [1] and
+    --cgroup, does not: the row shows what a cgroup costs.
+[6] --memory 64M --pids 64 --cpus 0.5 against the same by hand in bash: a
+    cgroup per run (v1: in the memory, pids and cpu hierarchies), the three
+    limits written, the container (unshare, waiting on a pipe) moved in by
+    its parent, then true, then rmdir. 08-cgroup also checks the controllers,
+    locks its directory, reads the events afterwards and kills what is left.
 EOF
 
 # Nothing of the veth pair may be left: the kernel frees a pair whose

@@ -4,7 +4,7 @@
 #
 #   sudo scripts/demo.sh            pauses between steps when run in a terminal
 #   sudo scripts/demo.sh --no-pause
-#   sudo scripts/demo.sh 07         only the steps of the labs named (01 to 07)
+#   sudo scripts/demo.sh 07         only the steps of the labs named (01 to 08)
 #
 # It builds first if needed, and runs as root: labs 01-05 need it to create their
 # namespaces. Lab 06 needs no root, so the tour runs it as the user nobody (uid
@@ -12,11 +12,13 @@
 # other. In tmux, the window is split in two; with tmux installed and a terminal,
 # a tmux session of the demo's own (on a server of its own) shows the two side by
 # side for that step; otherwise one terminal takes both parts, each output
-# labelled. Everything it creates (an IPC queue, a temporary root filesystem, a
-# directory to mount on, a veth pair and the servers on its two ends, nobody's
-# files, lab 07's containers, their pid files and the tmux pane or session) is
-# removed at the end, on Ctrl-C too: the host's links and addresses are left as
-# they were.
+# labelled. Lab 08 limits containers with cgroups: an OOM kill seen from inside
+# and from the host, --pids stopping a small fork bomb, --cpus 0.5 holding a
+# busy loop to half a CPU. Everything it creates (an IPC queue, a temporary root
+# filesystem, a directory to mount on, a veth pair and the servers on its two
+# ends, nobody's files, lab 07's containers, their pid files and the tmux pane
+# or session, lab 08's containers) is removed at the end, on Ctrl-C too: the
+# host's links and addresses are left as they were, and no cgroup of the tour.
 #
 # NSLAB_BUILD_DIR: the build to take the programs from (default: build/).
 set -euo pipefail
@@ -28,11 +30,11 @@ steps=()
 for arg in "$@"; do
   case $arg in
     --no-pause) pause=0 ;;
-    0[1-7]) steps+=("$arg") ;;
-    *) echo "usage: scripts/demo.sh [--no-pause] [NN...]   (NN: a lab, 01 to 07; default: every lab)" >&2; exit 2 ;;
+    0[1-8]) steps+=("$arg") ;;
+    *) echo "usage: scripts/demo.sh [--no-pause] [NN...]   (NN: a lab, 01 to 08; default: every lab)" >&2; exit 2 ;;
   esac
 done
-[ ${#steps[@]} -gt 0 ] || steps=(01 02 03 04 05 06 07)
+[ ${#steps[@]} -gt 0 ] || steps=(01 02 03 04 05 06 07 08)
 tty_out=0
 [ -t 1 ] && tty_out=1
 [ -t 0 ] && [ "$tty_out" = 1 ] || pause=0
@@ -41,7 +43,7 @@ if [ "$(id -u)" != 0 ]; then
   echo "demo: labs 01-05 need root to create namespaces (lab 06 does not): sudo scripts/demo.sh" >&2
   exit 125
 fi
-if [ ! -x "$bin/07-setns" ] || [ ! -x "$build/bin/tests/forgetful-uts" ] || [ ! -x "$build/bin/tests/tcp-probe" ]; then
+if [ ! -x "$bin/08-cgroup" ] || [ ! -x "$build/bin/tests/forgetful-uts" ] || [ ! -x "$build/bin/tests/tcp-probe" ]; then
   echo "demo: building nslab first ..."
   (cd "$top" && bash scripts/setup.sh >/dev/null && cmake --preset default -B "$build" >/dev/null &&
      cmake --build "$build" -j"$(nproc)" >/dev/null)
@@ -54,6 +56,7 @@ chmod 755 "$work"  # lab 06 runs as nobody, who must reach a directory in here
 nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
 queue="" net_runtime="" server="" host_end=""
 lab07_runtime="" lab07_pane="" lab07_server="" lab07_hold=""
+lab08_runtime=""
 running() { jobs -pr | grep -qx "$1"; }  # PID: a background job of ours, still running
 cleanup() {
   set +e
@@ -78,6 +81,10 @@ cleanup() {
   [ -n "$lab07_runtime" ] && stop_runtime "$lab07_runtime"
   [ -n "$lab07_pane" ] && tmux kill-pane -t "$lab07_pane" 2>/dev/null
   [ -n "$lab07_server" ] && lab07_tmux kill-server 2>/dev/null
+  # Lab 08, if interrupted: its container; the runtime removes its cgroup.
+  if [ -n "$lab08_runtime" ] && running "$lab08_runtime"; then
+    kill -TERM "$lab08_runtime" 2>/dev/null; wait "$lab08_runtime" 2>/dev/null
+  fi
   rm -rf "$work"
   return 0
 }
@@ -572,10 +579,92 @@ lab07_rootless() {
   wait_key
 }
 
+# --- lab 08: cgroups ----------------------------------------------------------------
+
+# The layout, as 08-cgroup tells it (statfs): v2 (cgroup2 at /sys/fs/cgroup), or
+# v1 hierarchies, one per controller (on a hybrid machine, cgroup2 at unified/ too).
+lab08_layout() {
+  if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then echo v2; else echo v1; fi
+}
+
+# lab08_cgroup_dir PID CONTROLLER: the directory of PID's cgroup for
+# CONTROLLER, as the host's /proc/PID/cgroup names it.
+lab08_cgroup_dir() {
+  if [ "$(lab08_layout)" = v2 ]; then
+    echo "/sys/fs/cgroup$(sed -n 's/^0:://p' "/proc/$1/cgroup")"
+  else
+    echo "/sys/fs/cgroup/$2$(awk -F: -v c="$2" '{ n = split($2, names, ","); for (i = 1; i <= n; i++) if (names[i] == c) print $3 }' "/proc/$1/cgroup")"
+  fi
+}
+
+# lab08_busy OPTIONS: a busy loop of 2 s in a container, then the CPU time it
+# used, as sh's times prints it (its children's); a copy in $work/08-cpu-OPTIONS.
+lab08_busy() {
+  local command="08-cgroup $1-- sh -c 'timeout 2 sh -c \"while :; do :; done\"; times' | tail -n 1"
+  show_cmd 'container$' "$command"
+  { bash -c "$command" 2>&1 || true; } > "$work/08-cpu-$1"
+  indented "$work/08-cpu-$1"
+}
+
+# lab08_seconds FILE: the user and system time of a line of times ("0m0.990000s 0m0.010000s"), summed.
+lab08_seconds() {
+  awk '{ for (i = 1; i <= NF; i++) { split($i, ms, "m"); t += ms[1] * 60 + ms[2] } } END { printf "%.1f", t }' "$1"
+}
+
+lab08() {
+  local layout hog events child dir gone
+  layout=$(lab08_layout)
+  title "Lab 08 — cgroups: how much a container may use"
+  say "Namespaces decide what a container sees; a control group (cgroup) decides how much it may use. 08-cgroup makes a cgroup per container under /sys/fs/cgroup, writes the limits into it, and moves the container's first process in before COMMAND starts: COMMAND and all it forks are held."
+  if [ "$layout" = v2 ]; then
+    events=memory.events
+    say "This machine has cgroup v2: one hierarchy at /sys/fs/cgroup, every controller in it; the container's cgroup is one directory."
+  else
+    events=memory.oom_control
+    say "This machine has cgroup v1: one hierarchy per controller, /sys/fs/cgroup/memory, pids, cpu ...$([ -d /sys/fs/cgroup/unified ] && echo ' (and a cgroup2 one at unified/, without them)'); the container's cgroup is a directory in each."
+  fi
+  wait_key
+
+  hog="head -c 300M /dev/zero | tail"  # tail keeps a line with no end: 300 MiB
+  command -v python3 >/dev/null && hog="python3 -c 'bytearray(300 << 20)'"
+  say "--memory 48M, and a program that wants 300 MiB. The host reads the container's cgroup while the container still runs (it waits a second after the hog):"
+  show_cmd 'container$' "08-cgroup --memory 48M -- sh -c \"$hog; echo hog: exit status \\\$?; sleep 1\""
+  08-cgroup --memory 48M -- sh -c "$hog; echo hog: exit status \$?; sleep 1" > "$work/08-memory" 2>&1 &
+  lab08_runtime=$!
+  await 5 grep -q . "/proc/$lab08_runtime/task/$lab08_runtime/children" || true
+  child=$(awk '{ print $1 }' "/proc/$lab08_runtime/task/$lab08_runtime/children" 2>/dev/null)
+  await 5 grep -q /nslab/ "/proc/${child:-none}/cgroup" || true
+  dir=$(lab08_cgroup_dir "${child:-none}" memory 2>/dev/null)
+  gone=$dir
+  [ "$layout" = v2 ] || gone="/sys/fs/cgroup/*/${dir#/sys/fs/cgroup/memory/}"  # each hierarchy
+  await 15 grep -q '^hog: exit status' "$work/08-memory" || true
+  { grep -w oom_kill "$dir/$events" 2>&1 || true; } > "$work/08-host"
+  wait "$lab08_runtime" || true
+  lab08_runtime=""
+  indented "$work/08-memory"
+  show_cmd 'host$' "grep -w oom_kill $dir/$events"
+  indented "$work/08-host"
+  say "The kernel's OOM killer ended the hog inside the group: SIGKILL, 128+9 = 137. The host counted it in $events; 08-cgroup read the count on its way out, and said so. Nothing outside the group was touched."
+  wait_key
+
+  say "--pids 8: at most 8 tasks in the group. A small fork bomb, thirty sleeps at once:"
+  shown 'container$' "08-cgroup --pids 8 -- sh -c 'for i in \$(seq 30); do sleep 1 & done; wait'"
+  say "The ninth fork failed with EAGAIN (\"Cannot fork\"), and the shell gave up; the kernel counted each refusal in pids.events."
+  wait_key
+
+  say "--cpus 0.5: a quota of 50 ms of CPU time in every 100 ms. A busy loop runs for 2 s; then times prints the CPU time it used (user, then system), without the limit and with it:"
+  lab08_busy ""
+  lab08_busy "--cpus 0.5 "
+  say "Without the limit the loop had $(lab08_seconds "$work/08-cpu-") s of CPU time in its 2 s (a whole CPU, unless the machine is busy); with --cpus 0.5, $(lab08_seconds "$work/08-cpu---cpus 0.5 ") s: once the quota of a period is used up, the kernel holds the group until the next (cpu.stat counts nr_throttled), so at most 1 s in 2."
+  say "Each container's cgroup went when the container ended (and nslab/ with the last one); the first container's, for one:"
+  shown 'host$' "ls -d $gone"
+  wait_key
+}
+
 the_end() {
   title "The end"
-  say "Six namespaces, and a way into them: one small runtime. Next: cgroups (lab 08)."
-  say "The host kept its name ($(hostname)), its mounts, its IPC objects, its links and addresses; no process of the tour is left, no tmux pane or session of it, and no file: $work goes now."
+  say "Six namespaces, a way into them, and a cgroup with limits and a namespace of its own: one small runtime."
+  say "The host kept its name ($(hostname)), its mounts, its IPC objects, its links and addresses; no process of the tour is left, no tmux pane or session of it, no cgroup of it, and no file: $work goes now."
 }
 
 intro

@@ -32,12 +32,56 @@ nslab_host_state() {
   done
 }
 
-# The cgroup directories, apart from systemd's own units. Other managers on the
-# machine create and remove cgroups of their own at any moment, so only a
-# directory that appeared counts as a leak; one that went away is not ours.
+# The cgroup directories a lab could leave, one a line: (1) the top of every
+# hierarchy (four levels: /sys/fs/cgroup/memory/a/b), apart from systemd's own
+# units and process_api/ — other managers create and remove cgroups of their own
+# there at any moment; and (2) at any depth up to 12, including under those
+# (user.slice/user-1000.slice/user@1000.service/app.slice/x.scope/nslab/4242 is
+# 8 levels down in a v1 hierarchy), every directory whose path has a component
+# named nslab* (nslab/, nslab-sandbox.N, a test's nslab-delegated-N) and what is
+# below it: where lab 08's program, the sandbox and the tests make theirs. Only
+# a directory that appeared counts as a leak; one that went away is not ours.
+# One find(1) for both: a cgroup file system lists a directory's entries
+# without a stat(2) of each, so even a host with thousands of units is read in
+# a few milliseconds.
 nslab_cgroup_dirs() {
   # process_api/: a process manager on some machines makes one per command it starts.
-  find /sys/fs/cgroup -maxdepth 4 -type d 2>/dev/null | grep -vE '/(system|user|machine|init)\.(slice|scope)|/process_api(/|$)' | sort
+  find /sys/fs/cgroup -maxdepth 12 -type d 2>/dev/null |
+    awk '/\/nslab[^\/]*(\/|$)/ { print; next }
+         split($0, part, "/") <= 8 && !/\/(system|user|machine|init)\.(slice|scope)|\/process_api(\/|$)/' | sort
+}
+
+# The directories among those that appeared that another run is using: the
+# nslab/PID of a runtime still running that is not one of this file's (it
+# lacks this file's mark), the nslab-sandbox.PID of a scripts/sandbox.sh still
+# running (another suite's, or a mutant check's), and what is below them.
+# Another user of the machine may run a container while the tests run; a
+# runtime of this file's that still runs is a leftover process, and is
+# reported as one.
+nslab_cgroup_dirs_in_use() {
+  local dir pid used=() all=()
+  mapfile -t all
+  for dir in "${all[@]}"; do
+    if [[ $dir =~ /nslab-sandbox\.([0-9]+)(/|$) ]]; then
+      # Another scripts/sandbox.sh, still running: its subtree goes with it.
+      pid=${BASH_REMATCH[1]}
+      { tr '\0' ' ' < "/proc/$pid/cmdline"; } 2>/dev/null | grep -q 'sandbox\.sh' && used+=("$dir")
+      continue
+    fi
+    [[ $dir =~ /nslab/([0-9]+)(/|$) ]] || continue
+    pid=${BASH_REMATCH[1]}
+    [ -e "/proc/$pid" ] || continue
+    [[ $(cat "/proc/$pid/comm" 2>/dev/null) == [0-9][0-9]-* ]] || continue
+    grep -qzxF "NSLAB_GUARD=$NSLAB_GUARD_TOKEN" "/proc/$pid/environ" 2>/dev/null && continue
+    used+=("$dir")
+  done
+  [ ${#used[@]} -gt 0 ] || return 0
+  printf '%s\n' "${used[@]}"
+  # nslab/ itself, while another run's container is in it.
+  for dir in "${all[@]}"; do
+    [[ $dir == */nslab ]] && printf '%s\n' "${used[@]}" | grep -qF "$dir/" && echo "$dir"
+  done
+  return 0
 }
 
 # Prints the PIDs of the processes started by this file's containers.
@@ -74,6 +118,9 @@ nslab_guard_end() {
   fi
   local appeared
   appeared=$(nslab_cgroup_dirs | comm -13 "$BATS_FILE_TMPDIR/cgroups.before" -)
+  if [ -n "$appeared" ]; then
+    appeared=$(comm -23 <(echo "$appeared") <(nslab_cgroup_dirs_in_use <<< "$appeared" | sort))
+  fi
   if [ -n "$appeared" ]; then
     echo "host guard: cgroup directories left behind:" >&2
     sed 's/^/  /' <<< "$appeared" >&2

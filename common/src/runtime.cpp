@@ -129,8 +129,10 @@ int child_main(Context& ctx, const Modules& modules, Channel& channel) noexcept 
 
     if (ctx.unshare_flags != 0) {
       const std::string call = "unshare(" + clone_flags_to_string(static_cast<unsigned>(ctx.unshare_flags)) + ")";
+      const std::string before = ctx.narrator.enabled() ? describe_namespaces(0, ctx.unshare_flags) : "";
       check(::unshare(ctx.unshare_flags), call);
-      ctx.narrator.say(call + ": now in " + describe_namespaces(0, ctx.unshare_flags));
+      ctx.narrator.say(call + ": " + before + " (host) -> " + describe_namespaces(0, ctx.unshare_flags) +
+                       " (container)");
     }
     check_isolation(ctx, modules, true);
     for (Module* module : modules) module->setup_inside(ctx);

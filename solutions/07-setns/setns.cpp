@@ -422,11 +422,11 @@ void EnterContainer::setup_inside(Context& ctx) {
                  ", ours " + ns.ours.str());
   }
 
+  before_joining(target.pid, narrator);
+
   // Root's supplementary groups go before the user namespace is joined: once
   // in it, setgroups(2) is refused (the container denied it, lab 06), and the
   // host's groups would follow COMMAND inside.
-  before_joining(target.pid, narrator);
-
   const bool joins_user = std::any_of(target.namespaces.begin(), target.namespaces.end(),
                                       [](const TargetNamespace& ns) { return ns.kind == "user"; });
   if (joins_user && ::setgroups(0, nullptr) == -1 && errno != EPERM) throw_errno("setgroups(0, NULL)");
