@@ -7,7 +7,8 @@
 #
 # Fedora: dnf install gcc-c++ cmake make glibc-static libstdc++-static gtest-devel \
 #   bats busybox doxygen graphviz hyperfine iproute procps-ng util-linux \
-#   clang-tools-extra perl libmnl-devel shadow-utils tmux strace python3   (as root)
+#   clang-tools-extra perl libmnl-devel shadow-utils tmux strace python3 \
+#   qemu-system-x86-core cpio kmod   (as root)
 # (Fedora packages neither bats-support nor bats-assert: clone them from the
 # bats-core project into /usr/lib/bats/bats-support and /usr/lib/bats/bats-assert.)
 set -euo pipefail
@@ -17,7 +18,7 @@ packages=(
   libmnl-dev                       # rtnetlink for labs 05-08
   libgtest-dev googletest          # unit tests
   bats bats-support bats-assert    # the labs' tests
-  busybox-static                   # scripts/make-rootfs.sh
+  busybox-static                   # scripts/make-rootfs.sh, and the initramfs of scripts/vm-test.sh
   iproute2 procps util-linux perl  # ip, ps, unshare/setpriv/findmnt, the mutant check
   uidmap                           # newuidmap/newgidmap: lab 06's ranges without root
   doxygen graphviz doxygen-awesome-css  # the tutorials
@@ -25,6 +26,8 @@ packages=(
   tmux                             # scripts/demo.sh: lab 07's two terminals side by side
   strace python3                   # lab 07's tests: a join held back, a process with two threads
   clang-tidy                       # the tidy preset
+  qemu-system-x86                  # scripts/vm-test.sh: the tests on a pure cgroup v2 kernel, in a VM
+  cpio kmod                        # scripts/vm-test.sh: its initramfs (cpio), the kernel's modules (depmod, modprobe)
 )
 
 missing=()

@@ -3,7 +3,8 @@
 # unit tests, the labs' Bats tests on the solutions, the starters (they must fail
 # safely, and match what scripts/make-starters.sh makes), the tutorials (English
 # and Chinese: zero Doxygen warnings, one structure, pasted output that matches
-# a fresh run) and the mutant check.
+# a fresh run), the mutant check, and a subset again on a pure cgroup v2 kernel
+# in a VM (scripts/vm-test.sh --quick).
 # Ends with one line: "N passed, N failed, N skipped".
 #
 #   scripts/test.sh
@@ -91,6 +92,31 @@ mutants_bad=$(grep -cE 'SURVIVED|BROKEN|FAILED' "$log/mutants.log")
 passed=$((passed + mutants_killed)); failed=$((failed + mutants_bad))
 [ "$mutants_bad" -eq 0 ] || failures+=("$mutants_bad mutant check(s), see above")
 [ "$mutants_killed" -gt 0 ] || { failed=$((failed + 1)); failures+=("no mutant ran"); }
+
+step "pure cgroup v2 in a VM (scripts/vm-test.sh --quick)"
+# This machine may mount cgroups otherwise (hybrid, v1): a subset runs again on
+# a kernel with cgroup v2 alone, under qemu. Where no VM can run at all (exit
+# 77: no qemu, no kernel package, no boot) that is a skip here, said so, and a
+# failure in CI. timeout: a VM that hangs must not hang the run.
+timeout -k 10 1200 bash scripts/vm-test.sh --quick 2>&1 | tee "$log/vm-test.log"
+vm_status=${PIPESTATUS[0]}
+vm_summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log/vm-test.log" | tail -n 1)
+if [ "$vm_status" = 77 ]; then
+  if [ "${CI:-}" = true ]; then
+    failed=$((failed + 1)); failures+=("no VM could run, which CI needs (scripts/vm-test.sh, above)")
+  else
+    skipped=$((skipped + 1)); echo "test: skipped: no VM could run here (above)"
+  fi
+elif [ -n "$vm_summary" ]; then
+  read -r vm_passed _ vm_failed _ vm_skipped _ <<< "${vm_summary//,/}"
+  passed=$((passed + vm_passed)); failed=$((failed + vm_failed)); skipped=$((skipped + vm_skipped))
+  [ "$vm_failed" -eq 0 ] || failures+=("$vm_failed test(s) on pure cgroup v2, see above")
+  if [ "$vm_status" != 0 ] && [ "$vm_failed" -eq 0 ]; then
+    failed=$((failed + 1)); failures+=("scripts/vm-test.sh --quick exited $vm_status")
+  fi
+else
+  failed=$((failed + 1)); failures+=("scripts/vm-test.sh --quick ended without a summary (exit $vm_status; 124: it timed out)")
+fi
 
 step "summary"
 for f in "${failures[@]}"; do echo "failed: $f"; done

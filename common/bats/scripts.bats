@@ -3,7 +3,8 @@
 # tool is missing, how the programs are linked, where the sources are found, and
 # what scripts/test.sh, scripts/grade.sh and scripts/make-starters.sh do before
 # they can do their job (as another user, over a learner's work, with nothing
-# to grade); and the demo's lab 07 step, with and without tmux. Everything runs
+# to grade); the sandbox's cgroup subtree; and the demo's lab 07 step, with
+# and without tmux, and its lab 08 step. Everything runs
 # on copies or fakes in a scratch directory, or (the demo) on the build under
 # test: nothing here builds, grades or rewrites the real tree.
 
@@ -17,6 +18,11 @@ lab_setup() {
 }
 
 lab_teardown() {
+  # A sandbox of a sandbox test that failed half-way: its cleaner removes its cgroups.
+  if [ -n "${SANDBOX_PID:-}" ] && kill -0 "$SANDBOX_PID" 2>/dev/null; then
+    kill -KILL "$SANDBOX_PID" 2>/dev/null || true
+    wait "$SANDBOX_PID" 2>/dev/null || true
+  fi
   # A tmux server of a demo test, should the test have failed half-way.
   [ ! -S "$SCRATCH/tmux.sock" ] || tmux -S "$SCRATCH/tmux.sock" kill-server 2>/dev/null || true
   rm -rf "$SCRATCH"
@@ -269,6 +275,164 @@ rootless_grade_tree() {
   assert_equal "${lines[-1]}" "lab 07: 2 of 3 tests pass (rootless.bats only: the other lab 07 tests need root)"
 }
 
+# --- scripts/sandbox.sh: a cgroup subtree of its own ----------------------------
+#
+# The sandbox (scripts/mutants.sh and scripts/grade.sh run the labs' tests in
+# it) makes a cgroup S = /nslab-sandbox.<PID> in every hierarchy, exports its
+# path as NSLAB_CGROUP_BASE, and removes S when the command has ended, with
+# whatever is in it. These tests run it for real (it needs root, as this file
+# does), its command and the processes they put in S marked for the host guard.
+# One end cannot be tested, for no script can survive it: a SIGKILL of the
+# sandbox's cleaner as well as of the sandbox (S then stays, empty).
+
+# The hierarchies S is made in: the cgroup2 root on pure v2; else each of the
+# memory, pids and cpu hierarchies and the cgroup2 one at unified/ that is mounted.
+sandbox_hierarchies() {
+  if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+    echo /sys/fs/cgroup
+    return 0
+  fi
+  local name
+  for name in memory pids cpu unified; do
+    case $(stat -f -c %T "/sys/fs/cgroup/$name" 2>/dev/null) in
+      cgroupfs | cgroup2fs) echo "/sys/fs/cgroup/$name" ;;
+    esac
+  done
+}
+
+# start_sandbox COMMAND: the sandbox running sh -c COMMAND in the background,
+# marked; COMMAND first writes NSLAB_CGROUP_BASE to $SCRATCH/base. Sets
+# SANDBOX_PID (the sandbox's script) and SANDBOX_BASE (S, once written).
+start_sandbox() {
+  (NSLAB_GUARD=$NSLAB_GUARD_TOKEN exec bash "$NSLAB_SOURCE_DIR/scripts/sandbox.sh" \
+     sh -c "echo \"\$NSLAB_CGROUP_BASE\" > '$SCRATCH/base.part' && mv '$SCRATCH/base.part' '$SCRATCH/base'; $1") \
+    > "$SCRATCH/sandbox.out" 2>&1 3>&- &
+  SANDBOX_PID=$!
+  wait_for 10 test -s "$SCRATCH/base"
+  SANDBOX_BASE=$(cat "$SCRATCH/base")
+}
+
+# The command of a sandbox that waits until the test creates $SCRATCH/go.
+until_go() {
+  echo "until [ -e '$SCRATCH/go' ]; do sleep 0.05; done"
+}
+
+# finish_sandbox: waits for the sandbox (10 s at most); sets status.
+finish_sandbox() {
+  wait_for 10 nslab_not_running "$SANDBOX_PID"
+  status=0
+  wait "$SANDBOX_PID" || status=$?
+  SANDBOX_PID=""
+}
+
+# expect_no_sandbox_cgroup WHAT: S has gone from every hierarchy.
+expect_no_sandbox_cgroup() {
+  local root
+  for root in $(sandbox_hierarchies); do
+    [ ! -e "$root$SANDBOX_BASE" ] || fail "$1: $root$SANDBOX_BASE is still there: $(find "$root$SANDBOX_BASE" -type d | xargs)"
+  done
+}
+
+# park_in CGROUP: a process of the test's own (sleep, marked), moved into
+# CGROUP; its PID is added to PARKED.
+park_in() {
+  (NSLAB_GUARD=$NSLAB_GUARD_TOKEN exec sleep 1000) >/dev/null 2>&1 3>&- &
+  PARKED+=("$!")
+  echo "$!" > "$1/cgroup.procs"
+}
+
+# expect_parked_killed: each process of PARKED ended by SIGKILL.
+expect_parked_killed() {
+  local pid status
+  for pid in "${PARKED[@]}"; do
+    status=0
+    wait "$pid" || status=$?
+    assert_equal "$status" 137  # 128 + SIGKILL
+  done
+}
+
+@test "scripts/sandbox.sh: NSLAB_CGROUP_BASE names a cgroup of its own, /nslab-sandbox.PID in every hierarchy; gone after; COMMAND's exit status" {
+  local hierarchies root
+  hierarchies=$(sandbox_hierarchies)
+  [ -n "$hierarchies" ] || fail "no cgroup hierarchy at /sys/fs/cgroup"
+  # shellcheck disable=SC2016  # expanded by the sandbox's sh
+  run --separate-stderr bash "$NSLAB_SOURCE_DIR/scripts/sandbox.sh" sh -c \
+    'echo "$NSLAB_CGROUP_BASE"; for root in "$@"; do [ -d "$root$NSLAB_CGROUP_BASE" ] && echo "$root: a directory"; done; exit 3' \
+    sh $hierarchies
+  assert_equal "$status" 3
+  assert_equal "$stderr" ""
+  assert_regex "${lines[0]}" '^/nslab-sandbox\.[0-9]+$'
+  SANDBOX_BASE=${lines[0]}
+  for root in $hierarchies; do
+    assert_line "$root: a directory"
+  done
+  expect_no_sandbox_cgroup "the sandbox has ended"
+  if [ "$hierarchies" = /sys/fs/cgroup ]; then
+    # Pure v2: the controllers of lab 08's limits are enabled below the root.
+    for controller in memory pids cpu; do
+      ! grep -qw "$controller" /sys/fs/cgroup/cgroup.controllers ||
+        grep -qw "$controller" /sys/fs/cgroup/cgroup.subtree_control || fail "$controller not in /sys/fs/cgroup/cgroup.subtree_control"
+    done
+  fi
+}
+
+@test "scripts/sandbox.sh: the cgroup directories COMMAND leaves in it, nested, are gone afterwards" {
+  local hierarchies
+  hierarchies=$(sandbox_hierarchies)
+  # shellcheck disable=SC2016  # expanded by the sandbox's sh
+  run --separate-stderr bash "$NSLAB_SOURCE_DIR/scripts/sandbox.sh" sh -c \
+    'for root in "$@"; do mkdir -p "$root$NSLAB_CGROUP_BASE/nslab/4242/deeper" "$root$NSLAB_CGROUP_BASE/nslab/4243" || exit 1; done
+     echo "$NSLAB_CGROUP_BASE"' sh $hierarchies
+  assert_success
+  assert_equal "$stderr" ""
+  SANDBOX_BASE=$output
+  expect_no_sandbox_cgroup "what COMMAND left in S"
+}
+
+@test "scripts/sandbox.sh: processes left in its cgroups are killed (v1: by PID; v2: cgroup.kill), and the cgroups removed" {
+  local root
+  PARKED=()
+  start_sandbox "$(until_go)"
+  for root in $(sandbox_hierarchies); do
+    mkdir "$root$SANDBOX_BASE/left"
+    park_in "$root$SANDBOX_BASE/left"
+  done
+  : > "$SCRATCH/go"
+  finish_sandbox
+  assert_equal "$status" 0
+  expect_parked_killed
+  expect_no_sandbox_cgroup "the processes were killed"
+}
+
+@test "scripts/sandbox.sh: SIGTERM is forwarded to the sandbox's processes; it exits 143 and leaves nothing" {
+  # A shell as PID 1 takes a signal from outside only with a handler for it.
+  start_sandbox "trap 'echo TERM > \"$SCRATCH/pid1\"; exit 0' TERM; sleep 1000 & $(until_go)"
+  kill -TERM "$SANDBOX_PID"
+  finish_sandbox
+  assert_equal "$status" 143
+  assert_equal "$(cat "$SCRATCH/pid1")" TERM
+  expect_no_sandbox_cgroup "after SIGTERM"
+  wait_for 5 nslab_no_guarded_processes
+}
+
+@test "scripts/sandbox.sh: SIGKILL of its script: its processes die with it, and its cleaner kills what is in its cgroups and removes them" {
+  local root
+  PARKED=()
+  # shellcheck disable=SC2016  # expanded by the sandbox's sh
+  start_sandbox 'for root in '"$(sandbox_hierarchies | xargs)"'; do mkdir -p "$root$NSLAB_CGROUP_BASE/nslab/4242"; done; sleep 1000 & '"$(until_go)"
+  for root in $(sandbox_hierarchies); do
+    wait_for 5 test -d "$root$SANDBOX_BASE/nslab/4242"
+    park_in "$root$SANDBOX_BASE/nslab/4242"
+  done
+  kill -KILL "$SANDBOX_PID"
+  finish_sandbox
+  assert_equal "$status" 137
+  expect_parked_killed
+  # The sandbox's sleep, and the cleaner too once done: every marked process.
+  wait_for 15 nslab_no_guarded_processes || fail "left: $(ps -o pid,args -p "$(nslab_guarded_processes | paste -sd,)")"
+  expect_no_sandbox_cgroup "the cleaner has ended"
+}
+
 # --- scripts/make-starters.sh keeps a learner's work ----------------------------
 
 # starters_tree [--no-git]: what make-starters.sh reads and writes, committed in
@@ -461,8 +625,69 @@ watch_demo_window() {
   expect_demo_left_nothing "$before"
 }
 
+# --- scripts/demo.sh: lab 08's limits --------------------------------------------
+
+requires_lab08() {
+  [ -x "$NSLAB_BUILD_DIR/bin/solutions/08-cgroup" ] ||
+    skip "no $NSLAB_BUILD_DIR/bin/solutions/08-cgroup: lab 08 is not built (libmnl missing?)"
+}
+
+# The containers' cgroups in the hierarchies now (.../nslab/PID), one a line.
+nslab_cgroups() {
+  find /sys/fs/cgroup -maxdepth 6 -type d -path '*/nslab/*' 2>/dev/null | sort
+}
+
+@test "scripts/demo.sh 08 without a terminal: the OOM kill from both sides, refused forks, a share of a CPU, in 80 columns; no cgroup left" {
+  requires_lab08
+  local before cgroups_before demo_output
+  before=$(demo_dirs)
+  cgroups_before=$(nslab_cgroups)
+  run --separate-stderr clean_env TERM=xterm COLUMNS=80 NSLAB_BUILD_DIR="$NSLAB_BUILD_DIR" NSLAB_GUARD="$NSLAB_GUARD_TOKEN" \
+    bash "$NSLAB_SOURCE_DIR/scripts/demo.sh" --no-pause 08
+  assert_success
+  assert_equal "$stderr" ""
+  demo_output=$output
+  # Inside: the hog killed (128+9), and the runtime's line on its way out.
+  assert_line '    hog: exit status 137'
+  assert_line --regexp '^    08-cgroup: --memory 48M was reached: the kernel killed 1 process ?$'
+  # The host, reading the container's cgroup while it ran.
+  assert_line --regexp '^host\$ +grep -w oom_kill /sys/fs/cgroup/.*nslab/[0-9]+/memory\.(events|oom_control)$'
+  assert_line '    oom_kill 1'
+  assert_line --regexp '^    08-cgroup: --pids 8 was reached: [0-9]+ forks? (was|were) refused \(pids\.events max [0-9]+\)$'
+  assert_line --regexp '^    .*([Cc]annot fork|Resource temporarily unavailable)'
+  # The busy loop: at most about 1 s of CPU time in 2 under --cpus 0.5.
+  assert_regex "$demo_output" 'with --cpus 0\.5, (0\.[0-9]|1\.[01]) s:'
+  assert_line --regexp "^    ls: cannot access '/sys/fs/cgroup/.*nslab/[0-9]+': No such file or directory$"
+  run awk 'length > 80' <<< "$demo_output"
+  assert_output ""
+  expect_demo_left_nothing "$before"
+  assert_equal "$(nslab_cgroups)" "$cgroups_before"
+}
+
 @test "scripts/demo.sh refuses a lab it has no step for, before anything" {
-  run --separate-stderr bash "$NSLAB_SOURCE_DIR/scripts/demo.sh" 08
+  run --separate-stderr bash "$NSLAB_SOURCE_DIR/scripts/demo.sh" 09
   assert_failure 2
-  assert_equal "$stderr" "usage: scripts/demo.sh [--no-pause] [NN...]   (NN: a lab, 01 to 07; default: every lab)"
+  assert_equal "$stderr" "usage: scripts/demo.sh [--no-pause] [NN...]   (NN: a lab, 01 to 08; default: every lab)"
+}
+
+# --- scripts/vm-test.sh: what it refuses before it boots anything ----------------
+
+@test "scripts/vm-test.sh refuses a bad argument with one line, before it looks for a build or a VM" {
+  local argument
+  for argument in --bogus 99 1 "--quick 03" "03 --quick"; do
+    # shellcheck disable=SC2086  # two words where the case has two
+    run --separate-stderr env NSLAB_BUILD_DIR="$SCRATCH/nothing" bash "$NSLAB_SOURCE_DIR/scripts/vm-test.sh" $argument
+    assert_failure 2
+    assert_equal "$output" ""
+    assert_regex "$stderr" '^usage: scripts/vm-test.sh \[--quick \| NN\.\.\.\]   \(NN: 01 02 .*\)$'
+  done
+  assert [ ! -e "$SCRATCH/nothing" ]
+}
+
+@test "scripts/vm-test.sh without a build says in one line to build first, and boots nothing" {
+  run --separate-stderr env NSLAB_BUILD_DIR="$SCRATCH/nothing" bash "$NSLAB_SOURCE_DIR/scripts/vm-test.sh" 01
+  assert_failure 1
+  assert_equal "$output" ""
+  assert_regex "$stderr" "^vm-test: no build at $SCRATCH/nothing/bin: build first \\(.*\\)$"
+  assert [ ! -e "$SCRATCH/nothing" ]
 }

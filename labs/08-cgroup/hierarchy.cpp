@@ -460,8 +460,11 @@ class CgroupV2 final : public Cgroup {
 
   [[nodiscard]] LimitEvents events() const override {
     if (dir_.path.empty()) return {};
-    // v2's memory.events counts for the whole subtree; pids.events where the limit is.
-    return {keyed_value(dir_.path + "/memory.events", "oom_kill"), keyed_value(dir_.path + "/pids.events", "max")};
+    // memory.events counts for the whole subtree. pids.events counts where the
+    // limit is from Linux 6.13 on, before in the cgroup of the task that forked:
+    // both are read, the larger taken.
+    return {keyed_value(dir_.path + "/memory.events", "oom_kill"),
+            std::max(keyed_value(dir_.path + "/pids.events", "max"), keyed_value(dir_.leaf() + "/pids.events", "max"))};
   }
 
   std::string remove(const Narrator& narrator) noexcept override { return remove_container(dir_, true, narrator); }
