@@ -99,6 +99,7 @@ kill_with_tests() {
 }
 
 killed=0 survived=0 broken=0
+declare -A controlled=()  # LAB|TEST: the controls that passed
 for entry in "${mutants[@]}"; do
   IFS='|' read -r name lab file subst <<< "$entry"
   selected "$name" || continue
@@ -124,11 +125,12 @@ for entry in "${mutants[@]}"; do
     if [ -z "$first" ]; then
       echo "mutant $name ($lab): BROKEN — no test ran:"; sed 's/^/    /' "$work/last.log" | tail -20
       broken=$((broken + 1))
-    elif ! control "$lab" "$first"; then
+    elif [ -z "${controlled["$lab|$first"]:-}" ] && ! control "$lab" "$first"; then
       echo "mutant $name ($lab): control FAILED — \"$first\" fails on the unmutated solution in the sandbox too:"
       sed 's/^/    /' "$work/control.log" | grep -v '^    ok ' | head -30
       broken=$((broken + 1))
     else
+      controlled["$lab|$first"]=1  # passed on the solution: once is enough
       echo "mutant $name ($lab): killed, by: $first"
       killed=$((killed + 1))
     fi

@@ -19,7 +19,7 @@ log=$top/build/test-logs
 passed=0 failed=0 skipped=0
 failures=()
 
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== %s   (%d min %02d s so far)\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 count() {  # count NAME OK?  — one check that is not a CTest test
   if [ "$2" = 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$1"); fi
 }

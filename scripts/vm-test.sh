@@ -24,14 +24,15 @@
 #
 # Tests the build in NSLAB_BUILD_DIR (default: build/ of this checkout); the
 # guest does not build. Debian's current linux-image-*-amd64 is downloaded
-# (apt-get download) and unpacked once into NSLAB_VM_CACHE (default: vm/ of the
-# build directory). KVM is tried first, for NSLAB_VM_KVM_WAIT seconds, then
+# (apt-get download) and unpacked once into NSLAB_VM_CACHE (default:
+# ~/.cache/nslab/vm, which a fresh clone reuses). KVM is tried first, for NSLAB_VM_KVM_WAIT seconds, then
 # software emulation (TCG), much slower; NSLAB_VM_ACCEL=tcg or kvm forces one.
 # Needs qemu-system-x86, busybox-static, cpio and kmod (scripts/setup.sh), not root.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${NSLAB_BUILD_DIR:-$top/build}" 2>/dev/null && pwd || echo "${NSLAB_BUILD_DIR:-$top/build}")
-cache=${NSLAB_VM_CACHE:-$build/vm}
+# Outside the checkout: a fresh clone (CI's) reuses the kernel fetched before.
+cache=${NSLAB_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/nslab/vm}
 marker=nslab-vm
 
 usage="usage: scripts/vm-test.sh [--quick | NN...]   (NN: $(cd "$top/labs" && ls -d [0-9][0-9]-* | cut -c1-2 | xargs))"

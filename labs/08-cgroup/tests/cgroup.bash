@@ -373,3 +373,22 @@ user_has_delegation() {
   done
   return 1
 }
+
+# --- a container that waits ----------------------------------------------------------
+
+# The runtime's line once a limit was reached.
+MEMORY_REACHED='was reached: the kernel killed [0-9]+ process(es)? \((memory\.events|memory\.oom_control) oom_kill [0-9]+\)$'
+PIDS_REACHED='was reached: ([0-9]+) forks? (was|were) refused \(pids\.events max ([0-9]+)\)$'
+# What a shell prints when fork(2) fails: dash "Cannot fork", bash "fork: …", busybox "can't fork".
+FORK_REFUSED='[Cc]annot fork|can.t fork|fork: |Resource temporarily unavailable'
+
+# start_waiting_ct DIR ARGS...: a container that copies its /proc/self/cgroup to
+# DIR/inside, then waits for DIR/go (AWAIT_GO, the file's own loop). Sets CHILD,
+# its first process.
+start_waiting_ct_in() {
+  local dir=$1
+  shift
+  start_ct "$@" -- sh -c "cat /proc/self/cgroup > '$dir/inside.tmp'; mv '$dir/inside.tmp' '$dir/inside'; $AWAIT_GO"
+  wait_for 5 test -e "$dir/inside" || { cat "$CT_OUT" >&2; return 1; }
+  CHILD=$(child_of "$CT_PID")
+}

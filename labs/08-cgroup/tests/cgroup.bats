@@ -125,19 +125,10 @@ no_memory_limit() {
   [ "$1" = max ] || { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -gt 4611686018427387904 ]; }
 }
 
-# start_waiting_ct ARGS...: a container that copies its /proc/self/cgroup to
-# $T/inside, then waits for $T/go. Sets CHILD, its first process.
+# start_waiting_ct ARGS...: start_waiting_ct_in (cgroup.bash) in the test's directory.
 start_waiting_ct() {
-  start_ct "$@" -- sh -c "cat /proc/self/cgroup > '$T/inside.tmp'; mv '$T/inside.tmp' '$T/inside'; $AWAIT_GO"
-  wait_for 5 test -e "$T/inside" || { cat "$CT_OUT" >&2; return 1; }
-  CHILD=$(child_of "$CT_PID")
+  start_waiting_ct_in "$T" "$@"
 }
-
-# The runtime's line once a limit was reached.
-MEMORY_REACHED='was reached: the kernel killed [0-9]+ process(es)? \((memory\.events|memory\.oom_control) oom_kill [0-9]+\)$'
-PIDS_REACHED='was reached: ([0-9]+) forks? (was|were) refused \(pids\.events max ([0-9]+)\)$'
-# What a shell prints when fork(2) fails: dash "Cannot fork", bash "fork: …", busybox "can't fork".
-FORK_REFUSED='[Cc]annot fork|can.t fork|fork: |Resource temporarily unavailable'
 
 # --- the issue's "done when" --------------------------------------------------
 

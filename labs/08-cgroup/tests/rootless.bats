@@ -45,19 +45,13 @@ lab_teardown() {
   [ ${#DELEGATED_DIRS[@]} -eq 0 ] || undelegate_cgroup
 }
 
-# start_waiting_ct ARGS...: a container that copies its /proc/self/cgroup to
-# USER_DIR/inside, then waits for USER_DIR/go. Sets CHILD.
+# start_waiting_ct ARGS...: start_waiting_ct_in (cgroup.bash) in the user's directory.
 start_waiting_ct() {
-  start_ct "$@" -- sh -c "cat /proc/self/cgroup > '$USER_DIR/inside.tmp'; mv '$USER_DIR/inside.tmp' '$USER_DIR/inside'; $AWAIT_GO"
-  wait_for 5 test -e "$USER_DIR/inside" || { cat "$CT_OUT" >&2; return 1; }
-  CHILD=$(child_of "$CT_PID")
+  start_waiting_ct_in "$USER_DIR" "$@"
 }
 
 # The line that says there is no delegated cgroup, and how to get one.
 NO_DELEGATION='^08-cgroup: .*systemd-run --user --scope -p Delegate=yes'
-MEMORY_REACHED='was reached: the kernel killed [0-9]+ process(es)? \((memory\.events|memory\.oom_control) oom_kill [0-9]+\)$'
-PIDS_REACHED='was reached: ([0-9]+) forks? (was|were) refused \(pids\.events max ([0-9]+)\)$'
-FORK_REFUSED='[Cc]annot fork|can.t fork|fork: |Resource temporarily unavailable'
 
 # The directories of the delegated cgroup that are not the test's own (runner/): what the user's runs left.
 left_in_delegated() {
