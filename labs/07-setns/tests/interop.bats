@@ -10,8 +10,6 @@ NSLAB_LAB=07-setns
 DOC=lab07-setns.md
 NSLAB_ROOT_WHY="these lab 07 tests make containers with unshare(1) and lab 04, and join them with nsenter(1)"
 
-OWN_NAMESPACES='for entry in /proc/self/ns/*; do echo "${entry##*/} $(readlink "$entry")"; done'
-
 lab_setup() {
   T=$BATS_TEST_TMPDIR
   PID_FILE=$T/target.pid

@@ -1,6 +1,9 @@
 # Helpers shared by lab 07's tests (setns.bats, rootless.bats, interop.bats):
 # a container of this lab to join, and the joins themselves.
 
+# A shell command that prints its own namespaces, as namespaces_of prints a PID's.
+OWN_NAMESPACES='for entry in /proc/self/ns/*; do echo "${entry##*/} $(readlink "$entry")"; done'
+
 # True when PID runs sleep (COMMAND has reached its last step).
 runs_sleep() {
   [ "$(cat "/proc/$1/comm" 2>/dev/null)" = sleep ]
@@ -78,4 +81,21 @@ namespaces_of() {
 # lacks TEXT REGEX: no line of TEXT matches REGEX (grep -E).
 lacks() {
   ! grep -qE -- "$2" <<< "$1"
+}
+
+# join_everywhere MARK: joins TARGET with a COMMAND that prints its own
+# namespaces, then runs `sleep MARK` (a number no other process sleeps), and
+# expects it in every namespace of TARGET, seen from inside and from the host
+# (new: the file's NEW_KINDS; the host's: cgroup). Sets JOINED, its PID.
+join_everywhere() {
+  local pattern="sleep ${1//./\\.}" target_namespaces
+  start_join "$TARGET" -- sh -c "$OWN_NAMESPACES; exec sleep $1"
+  expect "the joined COMMAND runs" "$DOC#lab07-fork" -- wait_for 5 only_process "$pattern"
+  JOINED=$(only_process "$pattern")
+  target_namespaces=$(namespaces_of "$TARGET")
+  expect "from inside, every entry of the joined COMMAND's /proc/self/ns is the target's" "$DOC#lab07-open" -- \
+    [ "$(cat "$JOIN_OUT")" = "$target_namespaces" ]
+  expect "from the host, every entry of /proc/$JOINED/ns is /proc/$TARGET/ns's" "$DOC#lab07-open" -- \
+    [ "$(namespaces_of "$JOINED")" = "$target_namespaces" ]
+  expect_namespaces "$JOINED" "$DOC#lab07-open" "$NEW_KINDS" cgroup
 }
