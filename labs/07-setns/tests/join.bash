@@ -46,6 +46,18 @@ start_join() {
   JOIN_PID=$!
 }
 
+# end_started PID...: SIGKILL each of these processes this test started (a
+# runtime, a server) that still runs, and reap it; empty arguments are skipped.
+end_started() {
+  local pid
+  for pid in "$@"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -KILL "$pid" 2>/dev/null || true  # ours: started by this test
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+}
+
 # finish_join [SECONDS]: waits for the joining runtime; sets status and output.
 finish_join() {
   if ! wait_for "${1:-10}" nslab_not_running "$JOIN_PID"; then

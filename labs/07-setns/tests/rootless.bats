@@ -26,13 +26,7 @@ lab_setup() {
 }
 
 lab_teardown() {
-  local pid
-  for pid in "${JOIN_PID:-}" "${ROOT_CT_PID:-}"; do
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-      kill -KILL "$pid" 2>/dev/null || true  # ours: started by this test
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
+  end_started "${JOIN_PID:-}" "${ROOT_CT_PID:-}"
 }
 
 # --- helpers (the shared ones: join.bash) -----------------------------------------

@@ -29,14 +29,7 @@ lab_setup() {
 
 lab_teardown() {
   exec 8<&- 2>/dev/null || true
-  if [ -n "${JOIN_PID:-}" ] && kill -0 "$JOIN_PID" 2>/dev/null; then
-    kill -KILL "$JOIN_PID" 2>/dev/null || true  # ours: the joining runtime of this test
-    wait "$JOIN_PID" 2>/dev/null || true
-  fi
-  if [ -n "${SERVER_PID:-}" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -KILL "$SERVER_PID" 2>/dev/null || true  # ours: started by this test
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
+  end_started "${JOIN_PID:-}" "${SERVER_PID:-}"
   [ -z "$HOST_QUEUE" ] || ipcrm -q "$HOST_QUEUE" 2>/dev/null || true
 }
 
