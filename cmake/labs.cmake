@@ -88,47 +88,64 @@ foreach(lab IN LISTS NSLAB_LABS)
   list(APPEND earlier ${lab})
 endforeach()
 
-# Exercise solutions that tests and tutorials use.
-add_executable(exercise_unshare_ipc solutions/02-ipc/exercises/unshare_ipc.cpp)
-target_link_libraries(exercise_unshare_ipc PRIVATE nslab_flags)
-set_target_properties(exercise_unshare_ipc PROPERTIES OUTPUT_NAME 02-ipc-unshare
-                      RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/solutions)
+# The exercises' programs: nslab_add_exercise(LAB PROGRAM SOURCE [LINK how]).
+# The reference answer solutions/LAB/exercises/SOURCE becomes
+# build/bin/solutions/PROGRAM; a learner's answer, labs/LAB/exercises/SOURCE,
+# when they have written one, becomes build/bin/labs/PROGRAM, next to their lab
+# program, where the exercise's tests look first (exercise_answer in
+# common/bats/nslab.bash). LINK: program (the default: static where possible,
+# like the labs), plain (the flags alone, dynamic), static (static even with
+# the sanitizers: it must run inside a busybox root filesystem).
+function(nslab_add_exercise lab program source)
+  cmake_parse_arguments(PARSE_ARGV 3 ex "" "LINK" "")
+  if(NOT ex_LINK)
+    set(ex_LINK program)
+  endif()
+  foreach(variant IN ITEMS solutions labs)
+    set(file ${CMAKE_SOURCE_DIR}/${variant}/${lab}/exercises/${source})
+    if(variant STREQUAL "labs")
+      # Checked again at every build, so that a learner's new answer is built.
+      file(GLOB answers CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/labs/${lab}/exercises/*)
+      if(NOT EXISTS ${file})
+        continue()
+      endif()
+    endif()
+    string(MAKE_C_IDENTIFIER "exercise_${variant}_${program}" target)
+    add_executable(${target} ${file})
+    if(ex_LINK STREQUAL "plain")
+      target_link_libraries(${target} PRIVATE nslab_flags)
+    elseif(ex_LINK STREQUAL "static")
+      target_compile_options(${target} PRIVATE -Wall -Wextra)
+      if(NSLAB_LINK_STATIC)
+        target_link_options(${target} PRIVATE -static)
+      endif()
+    else()
+      target_link_libraries(${target} PRIVATE nslab_program)
+    endif()
+    if(variant STREQUAL "labs")
+      set_target_properties(${target} PROPERTIES CXX_CLANG_TIDY "")
+    endif()
+    set_target_properties(${target} PROPERTIES OUTPUT_NAME ${program}
+                          RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/${variant})
+  endforeach()
+endfunction()
 
+nslab_add_exercise(02-ipc 02-ipc-unshare unshare_ipc.cpp LINK plain)
 # Lab 05's exercise: lo brought up with hand-written netlink, no library.
 if("05-net" IN_LIST NSLAB_LABS)
-  add_executable(exercise_lo_up solutions/05-net/exercises/lo_up.cpp)
-  target_link_libraries(exercise_lo_up PRIVATE nslab_program)
-  set_target_properties(exercise_lo_up PROPERTIES OUTPUT_NAME 05-net-lo-up
-                        RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/solutions)
+  nslab_add_exercise(05-net 05-net-lo-up lo_up.cpp)
 endif()
-
 # Lab 07's exercises: a namespace kept by a bind mount and joined, setns(2)
 # with a pidfd, and getpid() after setns into a PID namespace.
 if("07-setns" IN_LIST NSLAB_LABS)
-  add_executable(exercise_join_file solutions/07-setns/exercises/join_file.cpp)
-  target_link_libraries(exercise_join_file PRIVATE nslab_program)
-  set_target_properties(exercise_join_file PROPERTIES OUTPUT_NAME 07-setns-join-file
-                        RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/solutions)
-  add_executable(exercise_pidfd_join solutions/07-setns/exercises/pidfd_join.cpp)
-  target_link_libraries(exercise_pidfd_join PRIVATE nslab_program)
-  set_target_properties(exercise_pidfd_join PROPERTIES OUTPUT_NAME 07-setns-pidfd
-                        RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/solutions)
-  add_executable(exercise_getpid_after_setns solutions/07-setns/exercises/getpid_after_setns.cpp)
-  target_link_libraries(exercise_getpid_after_setns PRIVATE nslab_program)
-  set_target_properties(exercise_getpid_after_setns PROPERTIES OUTPUT_NAME 07-setns-getpid
-                        RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/solutions)
+  nslab_add_exercise(07-setns 07-setns-join-file join_file.cpp)
+  nslab_add_exercise(07-setns 07-setns-pidfd pidfd_join.cpp)
+  nslab_add_exercise(07-setns 07-setns-getpid getpid_after_setns.cpp)
 endif()
-
 # Static, so that it runs inside a busybox root filesystem; no sanitizers there.
 # Where static linking is impossible the top CMakeLists.txt says so: built
 # dynamically, it still runs on the host, but not inside the busybox rootfs.
-add_executable(exercise_chroot_escape solutions/04-mount/exercises/chroot_escape.cpp)
-target_compile_options(exercise_chroot_escape PRIVATE -Wall -Wextra)
-if(NSLAB_LINK_STATIC)
-  target_link_options(exercise_chroot_escape PRIVATE -static)
-endif()
-set_target_properties(exercise_chroot_escape PROPERTIES OUTPUT_NAME chroot-escape
-                      RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/solutions)
+nslab_add_exercise(04-mount chroot-escape chroot_escape.cpp LINK static)
 
 # The safety net's test programs: reference labs with one clone flag removed,
 # as a learner might leave them (common/bats/safety_net.bats runs them).
@@ -153,21 +170,49 @@ target_link_libraries(tcp_probe PRIVATE nslab_program)
 set_target_properties(tcp_probe PROPERTIES OUTPUT_NAME tcp-probe RUNTIME_OUTPUT_DIRECTORY ${NSLAB_BIN_DIR}/tests)
 
 # nslab_add_bats(FILE LABEL): every @test of FILE becomes its own CTest test.
+# A lab's tests (LABEL labNN) each run in a sandbox of their own
+# (scripts/sandbox.sh, through run-one.sh --sandbox), so they can run side by
+# side (ctest -j) and none can change the real host; but a test right below a
+# line "# serial: WHY" (one that measures a share of a CPU) runs alone, and so
+# does every test of a file with a line "# serial file: WHY" (one whose tests
+# make things no sandbox can hide: cgroups at the top of a hierarchy). The
+# tests of the tools and scripts run on the host itself, one at a time: some
+# start sandboxes, or look at the host's own cgroups, build trees or terminals.
 function(nslab_add_bats file label)
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${file})
   get_filename_component(stem ${file} NAME_WE)
-  file(STRINGS ${file} lines REGEX "^@test \"")
+  file(STRINGS ${file} lines REGEX "^(@test \"|# serial: |# serial file: )")
+  set(serial FALSE)
+  set(serial_file FALSE)
+  if(lines MATCHES "(^|;)# serial file: ")
+    set(serial_file TRUE)
+  endif()
   foreach(line IN LISTS lines)
+    if(line MATCHES "^# serial file: ")
+      continue()
+    elseif(line MATCHES "^# serial: " OR serial_file)
+      set(serial TRUE)
+      if(line MATCHES "^# serial: ")
+        continue()
+      endif()
+    endif()
     string(REGEX REPLACE "^@test \"(.*)\" *\\{ *$" "\\1" name "${line}")
     set(test_name "${label}/${stem}: ${name}")
+    set(how "")
+    set(alone TRUE)
+    if(label MATCHES "^lab[0-9][0-9]$")
+      set(how --sandbox)
+      set(alone ${serial})
+    endif()
     add_test(NAME "${test_name}"
-             COMMAND bash ${CMAKE_SOURCE_DIR}/common/bats/run-one.sh ${file} "${name}")
+             COMMAND bash ${CMAKE_SOURCE_DIR}/common/bats/run-one.sh ${how} ${file} "${name}")
     set_tests_properties("${test_name}" PROPERTIES
       LABELS "${label};bats"
-      RUN_SERIAL TRUE
+      RUN_SERIAL ${alone}
       TIMEOUT 60
       SKIP_REGULAR_EXPRESSION "ok [0-9]+ [^\n]*# skip"
       ENVIRONMENT "NSLAB_BUILD_DIR=${CMAKE_BINARY_DIR};NSLAB_SOURCE_DIR=${CMAKE_SOURCE_DIR};BATS_SUPPORT_DIR=${BATS_SUPPORT_DIR};BATS_ASSERT_DIR=${BATS_ASSERT_DIR}")
+    set(serial FALSE)
   endforeach()
 endfunction()
 
@@ -181,10 +226,22 @@ if(Bats_FOUND)
       nslab_add_bats(${file} lab${number})
     endforeach()
   endforeach()
-  nslab_add_bats(${CMAKE_SOURCE_DIR}/common/bats/starters.bats starters)
-  nslab_add_bats(${CMAKE_SOURCE_DIR}/common/bats/nsinfo.bats tools)
-  nslab_add_bats(${CMAKE_SOURCE_DIR}/common/bats/scripts.bats scripts)
-  nslab_add_bats(${CMAKE_SOURCE_DIR}/common/bats/safety_net.bats safety)
+  # The tools' and scripts' own tests: common/bats/NAME.bats, labelled by what
+  # they test (nsinfo and the probe: tools; the scripts: scripts).
+  file(GLOB common_bats_files CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/common/bats/*.bats)
+  foreach(file IN LISTS common_bats_files)
+    get_filename_component(stem ${file} NAME_WE)
+    if(stem STREQUAL "starters")
+      set(label starters)
+    elseif(stem STREQUAL "safety_net")
+      set(label safety)
+    elseif(stem MATCHES "^(nsinfo|probe)$")
+      set(label tools)
+    else()
+      set(label scripts)
+    endif()
+    nslab_add_bats(${file} ${label})
+  endforeach()
 endif()
 # The unit tests of the labs' parsers link the modules that hold them.
 if(TARGET nslab_unit_tests)

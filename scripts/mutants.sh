@@ -15,32 +15,35 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${NSLAB_BUILD_DIR:-$top/build}
 
-# name | lab | file | perl substitution that removes the isolation
+# name | lab | hint | file | perl substitution that removes the isolation
+#
+# hint: the ID (common/bats/hints.txt) of the hint the killing test must give
+# for this mistake: a kill without it is a failure of the hint, reported.
 mutants=(
-  "no-CLONE_NEWUTS|01-uts|solutions/01-uts/uts.cpp|s/return CLONE_NEWUTS;/return 0;/"
-  "sethostname-skipped|01-uts|solutions/01-uts/uts.cpp|s/check\(::sethostname\([^;]*;/(void)0;/"
-  "no-CLONE_NEWIPC|02-ipc|solutions/02-ipc/ipc.cpp|s/return CLONE_NEWIPC;/return 0;/"
-  "no-CLONE_NEWPID|03-pid|solutions/03-pid/pid.cpp|s/return CLONE_NEWPID;/return 0;/"
-  "init-does-not-reap|03-pid|solutions/03-pid/pid.cpp|s/::waitpid\(-1, &status, WNOHANG\)/::waitpid(command, &status, WNOHANG)/"
-  "no-CLONE_NEWNS|04-mount|solutions/04-mount/mount.cpp|s/return CLONE_NEWNS;/return 0;/"
-  "propagation-left-shared|04-mount|solutions/04-mount/mount.cpp|s/mount_checked\(nullptr, \"\/\", nullptr, MS_REC \| MS_PRIVATE[^;]*;//"
-  "proc-not-remounted|04-mount|solutions/04-mount/mount.cpp|s/mount_checked\(\"proc\", target, \"proc\"[^;]*;/(void)target;/"
-  "no-CLONE_NEWNET|05-net|solutions/05-net/net.cpp|s/return CLONE_NEWNET;/return 0;/"
-  "lo-left-down|05-net|solutions/05-net/net.cpp|s/set_link_up\(nl, \"lo\"\);//"
-  "host-end-not-deleted|05-net|solutions/05-net/net.cpp|s/const bool deleted = delete_link\(nl, host_end_index_, host_end_\);/const bool deleted = false \&\& delete_link(nl, host_end_index_, host_end_);/"
-  "no-CLONE_NEWUSER|06-user|solutions/06-user/user.cpp|s/return CLONE_NEWUSER;/return 0;/"
-  "setgroups-not-denied|06-user|solutions/06-user/user.cpp|s/write_proc_file\(child, \"setgroups\", \"deny\"\);//"
-  "child-does-not-wait-for-maps|06-user|common/src/runtime.cpp|s/if \(channel\.receive\(\)\.kind != MessageKind::go\) return kExitRuntimeFailed;//"
-  "no-fork-after-setns|07-setns|solutions/07-setns/setns.cpp|s/if \(target_ == 0\) return std::nullopt;  \/\/ a container of our own: COMMAND is the child/return std::nullopt;/"
-  "namespaces-opened-while-joining|07-setns|solutions/07-setns/setns.cpp|s/::setns\(ns\.fd\.get\(\)/::setns(open_namespace(pid, ns.kind).get()/"
-  "user-namespace-never-joined|07-setns|solutions/07-setns/setns.cpp|s/if \(has_user\) join_one\(\*user, target\.pid, false, narrator\);/if (has_user) user->joined = true;/"
-  "inherited-fds-kept|01-uts|common/src/runtime.cpp|s/close_fds_except\(channel\.fd\(\)\);//"
-  "SIGCHLD-not-reset|03-pid|common/src/runtime.cpp|s/\(void\)::signal\(SIGCHLD, SIG_DFL\);//"
-  "no-cgroup.procs-write|08-cgroup|solutions/08-cgroup/hierarchy.cpp|s/write_file\(dir\.leaf\(\) \+ \"\/cgroup\.procs\", std::to_string\(pid\)\);//"
-  "cgroup-namespace-before-joining|08-cgroup|solutions/08-cgroup/cgroup.cpp|s/int CgroupNamespace::clone_flags\(\) const \{ return 0; \}/int CgroupNamespace::clone_flags() const { return CLONE_NEWCGROUP; }/; s/return CLONE_NEWCGROUP;\n  \/\/ <<< lab 08/return 0;\n  \/\/ <<< lab 08/"
-  "cgroup-never-removed|08-cgroup|solutions/08-cgroup/cgroup.cpp|s/return cgroup_->remove\(ctx\.narrator\);/return {};/"
-  "memory-limit-in-the-wrong-file|08-cgroup|solutions/08-cgroup/hierarchy.cpp|s/\"memory\.limit_in_bytes\"/\"memory.soft_limit_in_bytes\"/; s/exists\(dir \+ \"\/memory\.memsw\.limit_in_bytes\"\)/false/"
-  "cpu-quota-in-the-wrong-file|08-cgroup|solutions/08-cgroup/hierarchy.cpp|s/\"cpu\.cfs_quota_us\"/\"cpu.shares\"/"
+  "no-CLONE_NEWUTS|01-uts|shared-uts|solutions/01-uts/uts.cpp|s/return CLONE_NEWUTS;/return 0;/"
+  "sethostname-skipped|01-uts|hostname-not-set|solutions/01-uts/uts.cpp|s/check\(::sethostname\([^;]*;/(void)0;/"
+  "no-CLONE_NEWIPC|02-ipc|shared-ipc|solutions/02-ipc/ipc.cpp|s/return CLONE_NEWIPC;/return 0;/"
+  "no-CLONE_NEWPID|03-pid|shared-pid|solutions/03-pid/pid.cpp|s/return CLONE_NEWPID;/return 0;/"
+  "init-does-not-reap|03-pid|orphans-not-reaped|solutions/03-pid/pid.cpp|s/::waitpid\(-1, &status, WNOHANG\)/::waitpid(command, &status, WNOHANG)/"
+  "no-CLONE_NEWNS|04-mount|shared-mnt|solutions/04-mount/mount.cpp|s/return CLONE_NEWNS;/return 0;/"
+  "propagation-left-shared|04-mount|mount-propagated|solutions/04-mount/mount.cpp|s/mount_checked\(nullptr, \"\/\", nullptr, MS_REC \| MS_PRIVATE[^;]*;//"
+  "proc-not-remounted|04-mount|proc-of-the-host|solutions/04-mount/mount.cpp|s/mount_checked\(\"proc\", target, \"proc\"[^;]*;/(void)target;/"
+  "no-CLONE_NEWNET|05-net|shared-net|solutions/05-net/net.cpp|s/return CLONE_NEWNET;/return 0;/"
+  "lo-left-down|05-net|lo-down|solutions/05-net/net.cpp|s/set_link_up\(nl, \"lo\"\);//"
+  "host-end-not-deleted|05-net|veth-left|solutions/05-net/net.cpp|s/const bool deleted = delete_link\(nl, host_end_index_, host_end_\);/const bool deleted = false \&\& delete_link(nl, host_end_index_, host_end_);/"
+  "no-CLONE_NEWUSER|06-user|shared-user|solutions/06-user/user.cpp|s/return CLONE_NEWUSER;/return 0;/"
+  "setgroups-not-denied|06-user|setgroups-allowed|solutions/06-user/user.cpp|s/write_proc_file\(child, \"setgroups\", \"deny\"\);//"
+  "child-does-not-wait-for-maps|06-user|ran-before-maps|common/src/runtime.cpp|s/if \(channel\.receive\(\)\.kind != MessageKind::go\) return kExitRuntimeFailed;//"
+  "no-fork-after-setns|07-setns|no-fork-after-setns|solutions/07-setns/setns.cpp|s/if \(target_ == 0\) return std::nullopt;  \/\/ a container of our own: COMMAND is the child/return std::nullopt;/"
+  "namespaces-opened-while-joining|07-setns|opened-while-joining|solutions/07-setns/setns.cpp|s/::setns\(ns\.fd\.get\(\)/::setns(open_namespace(pid, ns.kind).get()/"
+  "user-namespace-never-joined|07-setns|user-not-joined|solutions/07-setns/setns.cpp|s/if \(has_user\) join_one\(\*user, target\.pid, false, narrator\);/if (has_user) user->joined = true;/"
+  "inherited-fds-kept|01-uts|fds-inherited|common/src/runtime.cpp|s/close_fds_except\(channel\.fd\(\)\);//"
+  "SIGCHLD-not-reset|03-pid|sigchld-ignored|common/src/runtime.cpp|s/\(void\)::signal\(SIGCHLD, SIG_DFL\);//"
+  "no-cgroup.procs-write|08-cgroup|not-in-cgroup|solutions/08-cgroup/hierarchy.cpp|s/write_file\(dir\.leaf\(\) \+ \"\/cgroup\.procs\", std::to_string\(pid\)\);//"
+  "cgroup-namespace-before-joining|08-cgroup|cgroupns-too-early|solutions/08-cgroup/cgroup.cpp|s/int CgroupNamespace::clone_flags\(\) const \{ return 0; \}/int CgroupNamespace::clone_flags() const { return CLONE_NEWCGROUP; }/; s/return CLONE_NEWCGROUP;\n  \/\/ <<< lab 08/return 0;\n  \/\/ <<< lab 08/"
+  "cgroup-never-removed|08-cgroup|cgroup-left|solutions/08-cgroup/cgroup.cpp|s/return cgroup_->remove\(ctx\.narrator\);/return {};/"
+  "memory-limit-in-the-wrong-file|08-cgroup|memory-limit-not-applied|solutions/08-cgroup/hierarchy.cpp|s/\"memory\.limit_in_bytes\"/\"memory.soft_limit_in_bytes\"/; s/exists\(dir \+ \"\/memory\.memsw\.limit_in_bytes\"\)/false/"
+  "cpu-quota-in-the-wrong-file|08-cgroup|cpu-limit-not-applied|solutions/08-cgroup/hierarchy.cpp|s/\"cpu\.cfs_quota_us\"/\"cpu.shares\"/"
 )
 
 want=("$@")
@@ -83,12 +86,25 @@ control() {
 # which is all a mutant needs to be killed: fails (status 1) then. The sandbox
 # goes with its first process, so nothing of the stopped run is left.
 kill_with_tests() {
+  # The lab's own tests first, its exercises' last: a mistake in the lab is
+  # found, and hinted at, by the tests of the lab.
+  local files=()
+  mapfile -t files < <(ls "$top/labs/$1/tests/"*.bats | grep -v '/exercises\.bats$'; ls "$top/labs/$1/tests/exercises.bats" 2>/dev/null)
   # Not in a subshell: $! must be the sandbox itself.
   NSLAB_BIN=$2 NSLAB_SOURCE_DIR=$top NSLAB_BUILD_DIR=$build \
-    "$top/scripts/sandbox.sh" bats --tap "$top/labs/$1/tests" >"$work/last.log" 2>&1 &
+    "$top/scripts/sandbox.sh" bats --tap "${files[@]}" >"$work/last.log" 2>&1 &
   local pid=$!
   while kill -0 "$pid" 2>/dev/null; do
     if grep -q '^not ok' "$work/last.log"; then
+      # Its explanation (and hint) follows the "not ok" line: let it be
+      # written, up to the next test's line or a second.
+      local results _
+      results=$(grep -cE '^(ok|not ok) ' "$work/last.log")
+      for _ in $(seq 10); do
+        [ "$(grep -cE '^(ok|not ok) ' "$work/last.log")" -gt "$results" ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+      done
       kill -KILL "$pid" 2>/dev/null
       wait "$pid" 2>/dev/null
       return 1
@@ -101,7 +117,7 @@ kill_with_tests() {
 killed=0 survived=0 broken=0
 declare -A controlled=()  # LAB|TEST: the controls that passed
 for entry in "${mutants[@]}"; do
-  IFS='|' read -r name lab file subst <<< "$entry"
+  IFS='|' read -r name lab hint file subst <<< "$entry"
   selected "$name" || continue
   src=$work/src/$file
   cp "$src" "$work/original"
@@ -129,9 +145,14 @@ for entry in "${mutants[@]}"; do
       echo "mutant $name ($lab): control FAILED — \"$first\" fails on the unmutated solution in the sandbox too:"
       sed 's/^/    /' "$work/control.log" | grep -v '^    ok ' | head -30
       broken=$((broken + 1))
+    elif ! grep -qF "[hint $hint]" "$work/last.log"; then
+      controlled["$lab|$first"]=1
+      echo "mutant $name ($lab): killed, but its hint FAILED to fire — \"$first\" did not say [hint $hint] (common/bats/hints.txt):"
+      grep -E '^# (expected|hint|read):' "$work/last.log" | sed 's/^/    /' | head -10
+      broken=$((broken + 1))
     else
       controlled["$lab|$first"]=1  # passed on the solution: once is enough
-      echo "mutant $name ($lab): killed, by: $first"
+      echo "mutant $name ($lab): killed, by: $first; hint: $hint"
       killed=$((killed + 1))
     fi
   fi

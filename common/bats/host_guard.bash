@@ -44,11 +44,21 @@ nslab_host_state() {
 # One find(1) for both: a cgroup file system lists a directory's entries
 # without a stat(2) of each, so even a host with thousands of units is read in
 # a few milliseconds.
+#
+# Inside a sandbox (scripts/sandbox.sh: NSLAB_CGROUP_BASE=/nslab-sandbox.N),
+# the other sandboxes' subtrees are not listed: sandboxes run side by side (the
+# labs' tests under ctest do), and from inside one, whose /proc is its own, the
+# others' processes cannot be seen to tell a live sandbox from a leftover. The
+# sandbox's own subtree, and every other place, are watched as ever.
 nslab_cgroup_dirs() {
+  local own=""
+  [[ ${NSLAB_CGROUP_BASE:-} =~ /nslab-sandbox\.([0-9]+)$ ]] && own=${BASH_REMATCH[1]}
   # process_api/: a process manager on some machines makes one per command it starts.
   find /sys/fs/cgroup -maxdepth 12 -type d 2>/dev/null |
-    awk '/\/nslab[^\/]*(\/|$)/ { print; next }
-         split($0, part, "/") <= 8 && !/\/(system|user|machine|init)\.(slice|scope)|\/process_api(\/|$)/' | sort
+    awk -v own="$own" '
+      own != "" && /\/nslab-sandbox\.[0-9]+(\/|$)/ && index($0 "/", "/nslab-sandbox." own "/") == 0 { next }
+      /\/nslab[^\/]*(\/|$)/ { print; next }
+      split($0, part, "/") <= 8 && !/\/(system|user|machine|init)\.(slice|scope)|\/process_api(\/|$)/' | sort
 }
 
 # The directories among those that appeared that another run is using: the

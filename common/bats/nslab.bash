@@ -151,6 +151,30 @@ user_rootfs() {
   echo "$USER_DIR/rootfs"
 }
 
+# exercise_answer NAME: the answer to an exercise. A program (NAME with no
+# .sh): next to the program under test — build/bin/labs/NAME when the learner
+# has written labs/NN-name/exercises/ (cmake/labs.cmake builds it there) —
+# or else the reference build/bin/solutions/NAME. A script (NAME.sh): the
+# learner's labs/NN-name/exercises/NAME.sh when the program under test is the
+# learner's and the script exists, or else solutions/NN-name/exercises/NAME.sh.
+# scripts/grade.sh grades an exercise only when the learner's answer exists.
+exercise_answer() {
+  local dir answer
+  dir=$(dirname "$NSLAB_PROGRAM")
+  if [[ $1 == *.sh ]]; then
+    answer=$NSLAB_SOURCE_DIR/labs/$NSLAB_LAB/exercises/$1
+    if [ "$(basename "$dir")" = labs ] && [ -f "$answer" ]; then
+      echo "$answer"
+    else
+      echo "$NSLAB_SOURCE_DIR/solutions/$NSLAB_LAB/exercises/$1"
+    fi
+  elif [ -x "$dir/$1" ]; then
+    echo "$dir/$1"
+  else
+    echo "$NSLAB_BUILD_DIR/bin/solutions/$1"
+  fi
+}
+
 # ct ARGS...: runs the program under test, marked for the host guard
 # (NSLAB_GUARD in its environment, and NSLAB_MARKS, set by setup()); in a
 # rootless file, as the unprivileged user.
@@ -158,11 +182,30 @@ ct() {
   NSLAB_GUARD=$NSLAB_GUARD_TOKEN "${NSLAB_RUNNER[@]}" "$NSLAB_PROGRAM" "${NSLAB_MARKS[@]}" "$@"
 }
 
-# explain WHAT SECTION: the message a failing check gives a learner.
+# explain WHAT SECTION [HINT]: the message a failing check gives a learner:
+# what was expected, what went wrong when the check names a HINT (an ID of
+# common/bats/hints.txt: a common mistake that this failure is the sign of, said
+# as what is wrong, never as the code that fixes it), and where to read.
 explain() {
+  local entry="" id="" hint_section="" text="" zh="" given=${3:-}
+  # Without one, the runtime's own refusal may name the mistake (the safety net).
+  [ -n "$given" ] || given=$(hint_from_output)
+  if [ -n "$given" ]; then
+    entry=$(grep -m1 "^$given |" "$NSLAB_SOURCE_DIR/common/bats/hints.txt" || true)
+    [ -n "$entry" ] || entry="$given | $2 | (no such hint in common/bats/hints.txt) | "
+    IFS='|' read -r id hint_section text zh <<< "$entry"
+    id=${id// /} hint_section=${hint_section// /}
+    text=${text# } text=${text% } zh=${zh# }
+  fi
   {
     echo "expected: $1"
-    echo "read:     docs/en/$2 (中文: docs/zh/$2)"
+    if [ -n "$id" ]; then
+      echo "hint:     $text [hint $id]"
+      [ -n "$zh" ] && echo "提示:     $zh"
+      echo "read:     docs/en/$hint_section (中文: docs/zh/$hint_section)"
+    else
+      echo "read:     docs/en/$2 (中文: docs/zh/$2)"
+    fi
     [ -n "${status+x}" ] && echo "got:      exit status $status"
     [ -n "${output+x}" ] && printf 'output:\n%s\n' "$output"
     [ -n "${stderr:-}" ] && printf 'stderr:\n%s\n' "$stderr"
@@ -170,12 +213,45 @@ explain() {
   return 1
 }
 
-# expect WHAT SECTION -- COMMAND...: runs COMMAND; if it fails, explains WHAT.
+# hint_from_output: the hint that the program's own words in $output or
+# $stderr are the sign of: the safety net's refusal "this process is still in
+# the host's KIND namespace" (common/src/runtime.cpp) means shared-KIND; an
+# --enter that cannot open /proc/PID/ns/KIND of a live target has joined a
+# namespace (its mount namespace: another /proc) before opening them all.
+hint_from_output() {
+  local said kind
+  said=$(printf '%s\n%s\n' "${output:-}" "${stderr:-}")
+  kind=$(sed -nE "s/.*this process is still in the host's ([a-z]+) namespace.*/\1/p" <<< "$said" | head -n 1)
+  if [ -n "$kind" ] && grep -q "^shared-$kind |" "$NSLAB_SOURCE_DIR/common/bats/hints.txt"; then
+    echo "shared-$kind"
+  elif grep -qE 'open /proc/[0-9]+/ns/[a-z_]+: No such file or directory' <<< "$said"; then
+    echo opened-while-joining
+  fi
+  return 0
+}
+
+# bats-assert's assert_success, which also gives the hint that a failure's
+# output is the sign of (hint_from_output), as explain does.
+eval "$(declare -f assert_success | sed '1s/^assert_success/nslab_bats_assert_success/')"
+assert_success() {
+  nslab_bats_assert_success "$@" && return 0
+  local id
+  id=$(hint_from_output)
+  [ -z "$id" ] || explain "COMMAND ran (exit status 0)" "" "$id" 2>&1 | grep -E '^(hint|提示|read):' >&2
+  return 1
+}
+
+# expect WHAT SECTION [--hint ID] -- COMMAND...: runs COMMAND; if it fails,
+# explains WHAT (and the mistake ID is the sign of, when given).
 expect() {
-  local what=$1 section=$2
+  local what=$1 section=$2 hint=""
   shift 2
+  if [ "${1:-}" = "--hint" ]; then
+    hint=$2
+    shift 2
+  fi
   [ "$1" = "--" ] && shift
-  "$@" || explain "$what" "$section"
+  "$@" || explain "$what" "$section" "$hint"
 }
 
 # is_one_line TEXT: TEXT is one line, not empty (an error message, as nslab prints them).
@@ -203,8 +279,12 @@ ns_of() {
 # shared kind — the negative control — must be the very same namespace.
 expect_namespaces() {
   local pid=$1 section=$2 kind
+  local hint
   for kind in $3; do
-    expect "a new $kind namespace ($(ns_of $$ "$kind") on the host)" "$section" -- [ "$(ns_of "$pid" "$kind")" != "$(ns_of $$ "$kind")" ]
+    # The hint for a namespace left shared, when common/bats/hints.txt has one.
+    hint=()
+    ! grep -q "^shared-$kind |" "$NSLAB_SOURCE_DIR/common/bats/hints.txt" || hint=(--hint "shared-$kind")
+    expect "a new $kind namespace ($(ns_of $$ "$kind") on the host)" "$section" "${hint[@]}" -- [ "$(ns_of "$pid" "$kind")" != "$(ns_of $$ "$kind")" ]
   done
   for kind in $4; do
     expect "the host's own $kind namespace, not a new one (negative control)" "$section" -- [ "$(ns_of "$pid" "$kind")" = "$(ns_of $$ "$kind")" ]
@@ -305,7 +385,11 @@ expect_host_net_unchanged() {
   local now
   now=$(host_net_state)
   [ "$now" = "$NET_BEFORE" ] && return 0
-  explain "the host's links and addresses as before, at once; what changed (< before, > now): $(diff <(echo "$NET_BEFORE") <(echo "$now") | grep '^[<>]' | xargs)" "$1"
+  local changed hint=""
+  changed=$(diff <(echo "$NET_BEFORE") <(echo "$now") | grep '^[<>]')
+  # A link of nslab's the host has now and had not before: a host end left behind.
+  ! grep -q '^> nslab-' <<< "$changed" || hint=veth-left
+  explain "the host's links and addresses as before, at once; what changed (< before, > now): $(xargs <<< "$changed")" "$1" "$hint"
 }
 
 # The host end of the veth of the container whose first process the host numbers PID.

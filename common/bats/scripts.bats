@@ -107,7 +107,7 @@ count_lines() {
   refute_output --partial "Total Tests: 0"
   run grep -c -- ' -static ' "$SCRATCH/build/CMakeFiles/solutions_01-uts.dir/link.txt" \
     "$SCRATCH/build/CMakeFiles/labs_01-uts.dir/link.txt" \
-    "$SCRATCH/build/CMakeFiles/exercise_chroot_escape.dir/link.txt"
+    "$SCRATCH/build/CMakeFiles/exercise_solutions_chroot_escape.dir/link.txt"
   refute_output --partial ':0'
 }
 
@@ -121,7 +121,7 @@ count_lines() {
   assert_equal "$(count_lines '^-- nslab: static libc or libstdc\+\+ not found: linking dynamically, .*chroot-escape cannot run inside .* \(Debian: libc6-dev libstdc\+\+.*-dev, Fedora: glibc-static libstdc\+\+-static\)$')" 1
   assert_equal "$(count_lines '^-- nslab: linking')" 0
   run grep -l -- '-static' "$SCRATCH/build/CMakeFiles/solutions_01-uts.dir/link.txt" \
-    "$SCRATCH/build/CMakeFiles/exercise_chroot_escape.dir/link.txt"
+    "$SCRATCH/build/CMakeFiles/exercise_solutions_chroot_escape.dir/link.txt"
   assert_output ""
 }
 
@@ -147,10 +147,10 @@ target_of() {
   # main.cpp is the program's, exercises/ are programs of their own.
   assert_equal "$(target_of solutions/01-uts/main.cpp)" solutions_01-uts
   assert_equal "$(target_of labs/01-uts/main.cpp)" labs_01-uts
-  assert_equal "$(target_of solutions/04-mount/exercises/chroot_escape.cpp)" exercise_chroot_escape
+  assert_equal "$(target_of solutions/04-mount/exercises/chroot_escape.cpp)" exercise_solutions_chroot_escape
 }
 
-# --- scripts/test.sh and scripts/grade.sh as another user -----------------------
+# --- scripts/test.sh as another user ---------------------------------------------
 
 @test "scripts/test.sh as another user says at once that it needs root, and fails" {
   mkdir -p "$SCRATCH/tree/scripts"

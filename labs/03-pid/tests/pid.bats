@@ -22,7 +22,7 @@ has_zombie_children() { [ -n "$(zombie_children_of "$1")" ]; }
   expect "on the host, a shell is not PID 1 (negative control)" "$DOC" -- [ "$(sh -c 'echo $$')" != 1 ]
   run ct -- sh -c 'echo $$'
   assert_success
-  expect "inside, \$\$ is 1" "$DOC#lab03-flag" -- [ "$output" = 1 ]
+  expect "inside, \$\$ is 1" "$DOC#lab03-flag" --hint shared-pid -- [ "$output" = 1 ]
 }
 
 @test "the host sees the container's PID 1 under its real PID" {
@@ -117,7 +117,7 @@ has_zombie_children() { [ -n "$(zombie_children_of "$1")" ]; }
   init=$(child_of "$CT_PID")
   sleep 0.6
   zombies=$(zombie_children_of "$init")
-  expect "no zombie child of the init (found: $zombies)" "$DOC#lab03-init" -- [ -z "$zombies" ]
+  expect "no zombie child of the init (found: $zombies)" "$DOC#lab03-init" --hint orphans-not-reaped -- [ -z "$zombies" ]
   kill -TERM "$CT_PID"
   finish_ct 3
 }
@@ -178,9 +178,9 @@ has_zombie_children() { [ -n "$(zombie_children_of "$1")" ]; }
   # An ignored SIGCHLD survives execve: the kernel would reap the container
   # unseen, and the runtime would wait forever (PITFALLS 16).
   run timeout 5 perl -e '$SIG{CHLD} = "IGNORE"; exec @ARGV or die' env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" "$NSLAB_PROGRAM" -- sh -c 'exit 6'
-  expect "exit status 6, not a hang (124) or an error" "$DOC" -- [ "$status" -eq 6 ]
+  expect "exit status 6, not a hang (124) or an error" "$DOC" --hint sigchld-ignored -- [ "$status" -eq 6 ]
   run timeout 5 perl -e '$SIG{CHLD} = "IGNORE"; exec @ARGV or die' env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" "$NSLAB_PROGRAM" --init -- true
-  expect "under --init too" "$DOC#lab03-init" -- [ "$status" -eq 0 ]
+  expect "under --init too" "$DOC#lab03-init" --hint sigchld-ignored -- [ "$status" -eq 0 ]
 }
 
 @test "--init: SIGINT reaches the whole container, as Ctrl-C reaches a foreground job" {

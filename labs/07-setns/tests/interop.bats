@@ -48,8 +48,8 @@ REPORT='hostname; [ $$ -gt 1 ] && echo pid-above-1; ls /proc | grep -qx $$ && ec
   run --separate-stderr ct_enter "$TARGET" -- sh -c "$REPORT"
   assert_success
   expect "unshare's hostname, ubox" "$DOC#lab07-interop" -- [ "${lines[0]}" = ubox ]
-  expect "a PID above 1, listed in the container's /proc" "$DOC#lab07-fork" -- [ "${lines[1]} ${lines[2]}" = "pid-above-1 pid-in-proc" ]
-  expect "every entry of /proc/self/ns is the target's" "$DOC#lab07-interop" -- \
+  expect "a PID above 1, listed in the container's /proc" "$DOC#lab07-fork" --hint "$(enter_hint "$TARGET")" -- [ "${lines[1]} ${lines[2]}" = "pid-above-1 pid-in-proc" ]
+  expect "every entry of /proc/self/ns is the target's" "$DOC#lab07-interop" --hint "$(enter_hint "$TARGET")" -- \
     [ "$(printf '%s\n' "${lines[@]:5}")" = "$(namespaces_of "$TARGET")" ]
   run ct_enter "$TARGET" -- ls /proc
   expect "/proc lists only the container's few processes: sleep and ls" lab04-mount.md#lab04-proc -- \
@@ -74,8 +74,8 @@ REPORT='hostname; [ $$ -gt 1 ] && echo pid-above-1; ls /proc | grep -qx $$ && ec
   assert_success
   expect "the root filesystem's /etc/issue" "$DOC#lab07-root" -- grep -q '^nslab root filesystem' <<< "${lines[0]}"
   expect "lab 04's hostname, m4" "$DOC#lab07-interop" -- [ "${lines[1]}" = m4 ]
-  expect "a PID above 1, listed in the container's /proc" "$DOC#lab07-fork" -- [ "${lines[2]} ${lines[3]}" = "pid-above-1 pid-in-proc" ]
-  expect "every entry of /proc/self/ns is the target's" "$DOC#lab07-interop" -- \
+  expect "a PID above 1, listed in the container's /proc" "$DOC#lab07-fork" --hint "$(enter_hint "$TARGET")" -- [ "${lines[2]} ${lines[3]}" = "pid-above-1 pid-in-proc" ]
+  expect "every entry of /proc/self/ns is the target's" "$DOC#lab07-interop" --hint "$(enter_hint "$TARGET")" -- \
     [ "$(printf '%s\n' "${lines[@]:6}")" = "$(namespaces_of "$TARGET")" ]
   expect_namespaces "$TARGET" lab04-mount.md "uts ipc pid mnt" "user net cgroup"
   kill -KILL "$TARGET"
@@ -94,11 +94,11 @@ REPORT='hostname; [ $$ -gt 1 ] && echo pid-above-1; ls /proc | grep -qx $$ && ec
   nsenter_saw=$output
   run --separate-stderr ct_enter "$TARGET" -- sh -c "$REPORT"
   assert_success
-  expect "07-setns --enter sees the same: hostname, PID, processes, ids, uid_map and every namespace (nsenter: $nsenter_saw)" "$DOC#lab07-interop" -- \
+  expect "07-setns --enter sees the same: hostname, PID, processes, ids, uid_map and every namespace (nsenter: $nsenter_saw)" "$DOC#lab07-interop" --hint "$(enter_hint "$TARGET")" -- \
     [ "$output" = "$nsenter_saw" ]
   expect "that is box, a PID above 1 listed in /proc, root, the container's map" "$DOC#lab07-interop" -- \
     [ "$(printf '%s\n' "${lines[@]:0:5}" | paste -sd,)" = "box,pid-above-1,pid-in-proc,ids 0 0,uid_map $(xargs < "/proc/$TARGET/uid_map")" ]
-  expect "and the target's namespaces" "$DOC#lab07-interop" -- [ "$(printf '%s\n' "${lines[@]:5}")" = "$(namespaces_of "$TARGET")" ]
+  expect "and the target's namespaces" "$DOC#lab07-interop" --hint "$(enter_hint "$TARGET")" -- [ "$(printf '%s\n' "${lines[@]:5}")" = "$(namespaces_of "$TARGET")" ]
   stop_target
 }
 

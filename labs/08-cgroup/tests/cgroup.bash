@@ -113,7 +113,7 @@ ct_leaf() {
 expect_in_cgroup() {
   local hierarchy
   for hierarchy in $CG_HIERARCHIES; do
-    expect "from the host, process $1 is in $2 (/proc/$1/cgroup, $hierarchy hierarchy; got: $(cgroup_of "$1" "$hierarchy"))" "$3" -- \
+    expect "from the host, process $1 is in $2 (/proc/$1/cgroup, $hierarchy hierarchy; got: $(cgroup_of "$1" "$hierarchy"))" "$3" --hint not-in-cgroup -- \
       in_cgroup_or_leaf "$(cgroup_of "$1" "$hierarchy")" "$2"
   done
 }
@@ -184,7 +184,7 @@ expect_no_cgroup_left() {
     wait_for 1 no_cgroups_left 2>/dev/null || true
     left=$(cgroups_left)
   fi
-  [ -z "$left" ] || explain "no nslab cgroup directory left once the runtime has exited; left: $(echo $left)" "$1"
+  [ -z "$left" ] || explain "no nslab cgroup directory left once the runtime has exited; left: $(echo $left)" "$1" cgroup-left
 }
 
 no_cgroups_left() {
@@ -381,6 +381,38 @@ MEMORY_REACHED='was reached: the kernel killed [0-9]+ process(es)? \((memory\.ev
 PIDS_REACHED='was reached: ([0-9]+) forks? (was|were) refused \(pids\.events max ([0-9]+)\)$'
 # What a shell prints when fork(2) fails: dash "Cannot fork", bash "fork: …", busybox "can't fork".
 FORK_REFUSED='[Cc]annot fork|can.t fork|fork: |Resource temporarily unavailable'
+
+# limit_hint memory|cpu: the mistake that a limit which did not bind is the
+# sign of, as the ID of its hint (common/bats/hints.txt): the container's
+# process outside its cgroup (not-in-cgroup), or the cgroup without the limit
+# in the file the kernel enforces (memory|cpu-limit-not-applied). It looks,
+# from the host, at a container of its own started with --memory 48M or
+# --cpus 0.5; it prints nothing when both look right.
+limit_hint() {
+  local dir saved_pid=${CT_PID:-} saved_out=${CT_OUT:-} saved_child=${CHILD:-} hint="" hierarchy want got
+  dir=$(mktemp -d "$BATS_TEST_TMPDIR/hint.XXXXXX")
+  chmod 755 "$dir"
+  if [ "$1" = memory ]; then
+    start_ct --memory 48M -- sh -c "touch '$dir/ready'; n=0; until [ -e '$dir/go' ] || [ \$n -ge 200 ]; do sleep 0.05; n=\$((n + 1)); done"
+  else
+    start_ct --cpus 0.5 -- sh -c "touch '$dir/ready'; n=0; until [ -e '$dir/go' ] || [ \$n -ge 200 ]; do sleep 0.05; n=\$((n + 1)); done"
+  fi
+  if wait_for 5 test -e "$dir/ready" && CHILD=$(child_of "$CT_PID"); then
+    for hierarchy in $CG_HIERARCHIES; do
+      in_cgroup_or_leaf "$(cgroup_of "$CHILD" "$hierarchy")" "$(ct_cgroup)" || hint=not-in-cgroup
+    done
+    if [ -z "$hint" ] && [ "$1" = memory ]; then
+      want=$((48 << 20)) got=$(cgroup_value memory "$(ct_cgroup)" "$(memory_limit_file)")
+      [ "$got" = "$want" ] || hint=memory-limit-not-applied
+    elif [ -z "$hint" ]; then
+      [ "$(cpu_quota_of "$(ct_cgroup)")" = "50000 100000" ] || hint=cpu-limit-not-applied
+    fi
+  fi
+  touch "$dir/go"
+  finish_ct >/dev/null 2>&1 || true
+  CT_PID=$saved_pid CT_OUT=$saved_out CHILD=$saved_child
+  echo "$hint"
+}
 
 # start_waiting_ct DIR ARGS...: a container that copies its /proc/self/cgroup to
 # DIR/inside, then waits for DIR/go (AWAIT_GO, the file's own loop). Sets CHILD,

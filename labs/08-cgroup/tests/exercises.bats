@@ -5,6 +5,7 @@
 # forks refused past pids.max, a busy loop at half a CPU, and the group gone
 # afterwards, on a signal too. Both layouts: v2, and v1 or hybrid (cgroup.bash).
 
+# serial file: by_hand.sh makes its cgroups at the top of each hierarchy, where every sandbox sees them
 load ../../../common/bats/nslab
 load cgroup
 NSLAB_LAB=08-cgroup
