@@ -131,9 +131,19 @@ function(nslab_add_exercise lab program source)
 endfunction()
 
 nslab_add_exercise(02-ipc 02-ipc-unshare unshare_ipc.cpp LINK plain)
+# Lab 03's exercises: unshare(CLONE_NEWPID) then fork, and kill(2) of a host PID.
+nslab_add_exercise(03-pid 03-pid-unshare pid_unshare.cpp)
+nslab_add_exercise(03-pid 03-pid-kill-host kill_host.cpp)
 # Lab 05's exercise: lo brought up with hand-written netlink, no library.
 if("05-net" IN_LIST NSLAB_LABS)
   nslab_add_exercise(05-net 05-net-lo-up lo_up.cpp)
+endif()
+# Lab 06's exercises: the maps written by hand, a capability and the owner of
+# a namespace, and root inside against a file of the host's root.
+if("06-user" IN_LIST NSLAB_LABS)
+  nslab_add_exercise(06-user 06-user-maps-by-hand maps_by_hand.cpp)
+  nslab_add_exercise(06-user 06-user-caps caps.cpp)
+  nslab_add_exercise(06-user 06-user-write-root-file write_root_file.cpp)
 endif()
 # Lab 07's exercises: a namespace kept by a bind mount and joined, setns(2)
 # with a pidfd, and getpid() after setns into a PID namespace.
@@ -142,10 +152,16 @@ if("07-setns" IN_LIST NSLAB_LABS)
   nslab_add_exercise(07-setns 07-setns-pidfd pidfd_join.cpp)
   nslab_add_exercise(07-setns 07-setns-getpid getpid_after_setns.cpp)
 endif()
+# Lab 08's exercise: a cgroup namespace made before the move, and after it.
+if("08-cgroup" IN_LIST NSLAB_LABS)
+  nslab_add_exercise(08-cgroup 08-cgroup-ns-early cgroupns_too_early.cpp)
+endif()
 # Static, so that it runs inside a busybox root filesystem; no sanitizers there.
 # Where static linking is impossible the top CMakeLists.txt says so: built
 # dynamically, it still runs on the host, but not inside the busybox rootfs.
 nslab_add_exercise(04-mount chroot-escape chroot_escape.cpp LINK static)
+nslab_add_exercise(04-mount 04-mount-fd-escape fd_escape.cpp LINK static)
+nslab_add_exercise(04-mount 04-mount-proc-escape proc_root_escape.cpp LINK static)
 
 # The safety net's test programs: reference labs with one clone flag removed,
 # as a learner might leave them (common/bats/safety_net.bats runs them).

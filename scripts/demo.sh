@@ -3,18 +3,27 @@
 # question on the host and in a container, and shows the answers side by side.
 #
 #   sudo scripts/demo.sh            pauses between steps when run in a terminal
-#   sudo scripts/demo.sh --no-pause
+#   sudo scripts/demo.sh --no-pause runs on by itself: in a terminal, each step
+#                                   stays on the screen as long as it takes to
+#                                   read it (the whole tour: about five minutes)
+#   sudo scripts/demo.sh --no-pause --quick   straight through, no time to read
 #   sudo scripts/demo.sh 07         only the steps of the labs named (01 to 08)
 #
-# It builds first if needed, and runs as root: labs 01-05 need it to create their
-# namespaces. Lab 06 needs no root, so the tour runs it as the user nobody (uid
-# 65534). Lab 07 shows two terminals: a container running in one, joined from the
-# other. In tmux, the window is split in two; with tmux installed and a terminal,
-# a tmux session of the demo's own (on a server of its own) shows the two side by
-# side for that step; otherwise one terminal takes both parts, each output
-# labelled. Lab 08 limits containers with cgroups: an OOM kill seen from inside
-# and from the host, --pids stopping a small fork bomb, --cpus 0.5 holding a
-# busy loop to half a CPU. Everything it creates (an IPC queue, a temporary root
+# Not in a terminal (a pipe, a log, a test) it never waits. It builds first if
+# needed, with one line saying how far the build has got (the compiler's own
+# output goes to a log, shown only if the build fails), and runs as root: labs
+# 01-05 need it to create their namespaces. Lab 06 needs no root, so the tour
+# runs it as the user nobody (uid 65534). Lab 07 shows two terminals: a
+# container running in one, joined from the other. In tmux, the window is split
+# in two; with tmux installed and a terminal, a tmux session of the demo's own
+# (on a server of its own) shows the two side by side for that step; otherwise
+# one terminal takes both parts, each output labelled. Lab 08 limits
+# containers with cgroups: an OOM kill seen from inside and from the host,
+# --pids stopping a small fork bomb, --cpus 0.5 holding a busy loop to half a
+# CPU. nslab-probe, a static program run as COMMAND, tells
+# what a process sees (its namespaces, PIDs, capabilities, mounts, cgroup and
+# limits); the steps of labs 03, 04, 06 and 08 show its view inside beside its
+# view on the host. Everything it creates (an IPC queue, a temporary root
 # filesystem, a directory to mount on, a veth pair and the servers on its two
 # ends, nobody's files, lab 07's containers, their pid files and the tmux pane
 # or session, lab 08's containers) is removed at the end, on Ctrl-C too: the
@@ -25,32 +34,91 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${NSLAB_BUILD_DIR:-$top/build}
 bin=$build/bin/solutions
-pause=1
+pause=1 quick=0
 steps=()
 for arg in "$@"; do
   case $arg in
     --no-pause) pause=0 ;;
+    --quick) quick=1 ;;
     0[1-8]) steps+=("$arg") ;;
-    *) echo "usage: scripts/demo.sh [--no-pause] [NN...]   (NN: a lab, 01 to 08; default: every lab)" >&2; exit 2 ;;
+    *) echo "usage: scripts/demo.sh [--no-pause [--quick]] [NN...]   (NN: a lab, 01 to 08)" >&2; exit 2 ;;
   esac
 done
 [ ${#steps[@]} -gt 0 ] || steps=(01 02 03 04 05 06 07 08)
 tty_out=0
 [ -t 1 ] && tty_out=1
 [ -t 0 ] && [ "$tty_out" = 1 ] || pause=0
+# --no-pause in a terminal: a beat to read each step instead of a key (see wait_key).
+pace=0
+[ "$pause" = 0 ] && [ "$quick" = 0 ] && [ "$tty_out" = 1 ] && pace=1
 
 if [ "$(id -u)" != 0 ]; then
   echo "demo: labs 01-05 need root to create namespaces (lab 06 does not): sudo scripts/demo.sh" >&2
   exit 125
 fi
-if [ ! -x "$bin/08-cgroup" ] || [ ! -x "$build/bin/tests/forgetful-uts" ] || [ ! -x "$build/bin/tests/tcp-probe" ]; then
-  echo "demo: building nslab first ..."
-  (cd "$top" && bash scripts/setup.sh >/dev/null && cmake --preset default -B "$build" >/dev/null &&
-     cmake --build "$build" -j"$(nproc)" >/dev/null)
+# build_progress LOG: reads cmake --build's output, keeps it in LOG, and shows
+# one line that says how far the build has got: Make's "[ 45%] Building ..."
+# and Ninja's "[12/345] Building ..." give it. In a terminal the line is
+# rewritten in place, with what is being built; elsewhere each tenth reached
+# is added to it. The compiler's warnings and errors stay in LOG.
+build_progress() {
+  local log=$1 text percent tens=0 what
+  while IFS= read -r text; do
+    printf '%s\n' "$text" >> "$log"
+    if [[ $text =~ ^\[\ *([0-9]+)%\]\ (.*)$ ]]; then
+      percent=${BASH_REMATCH[1]} what=${BASH_REMATCH[2]}
+    elif [[ $text =~ ^\[([0-9]+)/([0-9]+)\]\ (.*)$ ]]; then
+      percent=$(( BASH_REMATCH[1] * 100 / BASH_REMATCH[2] )) what=${BASH_REMATCH[3]}
+    else
+      continue
+    fi
+    if [ "$tty_out" = 1 ]; then
+      # "Building CXX object solutions/CMakeFiles/x.dir/04-mount/mount.cpp.o": mount.cpp
+      what=${what##*[ /]} what=${what%.o}
+      printf '\r\e[Kdemo: building nslab: %3d%%  %s' "$percent" "${what:0:40}"
+    else
+      while [ "$tens" -le 10 ] && [ "$percent" -ge $((tens * 10)) ]; do
+        printf ' %d%%' $((tens * 10))
+        tens=$((tens + 1))
+      done
+    fi
+  done
+  if [ "$tty_out" = 1 ]; then printf '\r\e[K'; else echo; fi
+}
+
+# build_failed WHAT LOG: the end of LOG, for WHAT failed, and where the rest is.
+build_failed() {
+  echo "demo: $1 failed; the end of what it printed:" >&2
+  tail -n 15 "$2" | cut -c1-76 | sed 's/^/    /' >&2
+  echo "demo: all of it is in $2" >&2
+  exit 1
+}
+
+# build_first: the packages (scripts/setup.sh), configure, and the build, each
+# announced in one line; what they print goes to a log, whose end is shown,
+# with the log's name, only when one of them fails.
+build_first() {
+  local log started=$SECONDS
+  log=$(mktemp /tmp/nslab-demo-build.XXXXXX)
+  echo "demo: nslab is not built yet: building it first."
+  echo "demo: the packages the labs need (scripts/setup.sh) ..."
+  (cd "$top" && bash scripts/setup.sh) >> "$log" 2>&1 || build_failed "scripts/setup.sh" "$log"
+  echo "demo: configuring (cmake --preset default) ..."
+  (cd "$top" && cmake --preset default -B "$build") >> "$log" 2>&1 || build_failed "cmake --preset default" "$log"
+  [ "$tty_out" = 1 ] || printf 'demo: building nslab:'
+  (cd "$top" && cmake --build "$build" -j"$(nproc)" 2>&1) | build_progress "$log" || build_failed "cmake --build" "$log"
+  echo "demo: built in $((SECONDS - started)) s."
+  rm -f "$log"
+}
+
+if [ ! -x "$bin/08-cgroup" ] || [ ! -x "$build/bin/tests/forgetful-uts" ] || [ ! -x "$build/bin/tests/tcp-probe" ] ||
+   [ ! -x "$build/bin/nslab-probe" ]; then
+  build_first
 fi
 
-# So that the commands read as a student would type them (tcp-probe: lab 05).
-export PATH=$bin:$build/bin/tests:$PATH
+# So that the commands read as a student would type them (tcp-probe: lab 05,
+# nslab-probe: what a process sees).
+export PATH=$bin:$build/bin/tests:$build/bin:$PATH
 work=$(mktemp -d /tmp/nslab-demo.XXXXXX)
 chmod 755 "$work"  # lab 06 runs as nobody, who must reach a directory in here
 nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
@@ -96,14 +164,38 @@ width=$(( $(tput cols 2>/dev/null || echo 100) ))
 [ "$width" -ge 80 ] || width=80
 half=$(( width / 2 - 2 ))
 
+# What was shown since the last pause, for the beat of --no-pause: the words
+# said, and the commands shown (each with an output to look at).
+said_words=0 shown_commands=0
 title() { printf '\n%s== %s ==%s\n' "$bold" "$*" "$reset"; }
 # The colour goes on after fold, so that its escape codes do not count as width.
-say() { printf '%s\n' "$*" | fold -s -w "$width" | while IFS= read -r line; do printf '%s%s%s\n' "$cyan" "$line" "$reset"; done; }
-wait_key() { [ "$pause" = 1 ] && { read -r -p "${dim}(Enter for the next step)${reset}" _ || true; }; return 0; }
+say() {
+  local words
+  read -ra words <<< "$*"
+  said_words=$((said_words + ${#words[@]}))
+  printf '%s\n' "$*" | fold -s -w "$width" | while IFS= read -r line; do printf '%s%s%s\n' "$cyan" "$line" "$reset"; done
+}
+# wait_key: Enter, when the demo pauses; with --no-pause in a terminal, a beat
+# as long as reading what was shown takes: 5 words a second (a brisk reader's
+# pace, which makes the whole tour about five minutes: one who talks over the
+# demo pauses it instead), 0.8 s more per command and its output, 2 s at least.
+wait_key() {
+  local tenths
+  if [ "$pause" = 1 ]; then
+    read -r -p "${dim}(Enter for the next step)${reset}" _ || true
+  elif [ "$pace" = 1 ]; then
+    tenths=$(( said_words * 2 + shown_commands * 8 ))
+    [ "$tenths" -ge 20 ] || tenths=20
+    sleep "$((tenths / 10)).$((tenths % 10))"
+  fi
+  said_words=0 shown_commands=0
+  return 0
+}
 
 # show_cmd PROMPT COMMAND: the command as typed, a long one wrapped under itself.
 show_cmd() {
   local room=$(( ${#1} < 11 ? 11 : ${#1} + 1 ))
+  shown_commands=$((shown_commands + 1))
   printf '%s\n' "$2" | fold -s -w "$((width - room))" |
     awk -v p="$1" -v d="$dim" -v r="$reset" -v w="$room" '{ printf "%s%-*s%s%s\n", d, w, (NR == 1 ? p : ""), $0, r }'
 }
@@ -183,12 +275,9 @@ lab02() {
 
 lab03() {
   title "Lab 03 — PID namespace: COMMAND is PID 1"
-  "03-pid" -- sh -c 'echo "inside:  my PID is $$"; sleep 1' &
-  runtime=$!
-  sleep 0.3
-  pid1=$(awk '{ print $1 }' /proc/$runtime/task/$runtime/children)
-  echo "host:    the same process is PID $pid1 — /proc/$pid1/status says: $(grep NSpid /proc/$pid1/status | tr -s '\t' ' ')"
-  wait $runtime
+  say "nslab-probe tells what a process sees; here, its PIDs. On the host, and as a container's COMMAND:"
+  side_by_side "nslab-probe --only process" "03-pid -- nslab-probe --only process"
+  say "Inside, the probe is PID 1, and its parent is PID 0: it has none in its namespace. NSpid lists its number in each PID namespace it is in, outermost first: the host knew it as PID $(awk '$1 == "NSpid" { print $2 }' "$work/right")."
   say "PID 1 has duties: it reaps orphans, and it ignores signals it has no handler for."
   say "So 'sleep' as PID 1 shrugs off SIGTERM; with --init a tiny init is PID 1 and passes SIGTERM on:"
   "03-pid" -- sleep 30 & runtime=$!
@@ -214,10 +303,21 @@ lab04() {
   echo "    host:      $(findmnt -n "$work/mnt" >/dev/null && echo 'mounted (a leak!)' || echo 'nothing mounted there')"
   wait $runtime
   say "Mounts were made private (MS_REC|MS_PRIVATE) before any mount, so none ever reaches the host."
-  "$top/scripts/make-rootfs.sh" "$work/rootfs" | sed 's/^/    /'
-  say "pivot_root into that busybox root filesystem; the host's tree is detached:"
-  "04-mount" --rootfs "$work/rootfs" --hostname box -- /bin/sh -c 'echo "    hostname: $(hostname)"; ps -o pid,comm | sed "s/^/    /"; echo "    mounts:"; cut -d" " -f2,3 /proc/mounts | sed "s/^/      /"'
+  demo_rootfs
+  say "--rootfs: pivot_root into that busybox root filesystem, and the host's tree detached. nslab-probe is in its /bin: a static program, it needs no shell and no library there. Each side lists its mounts (the host's first twelve):"
+  side_by_side "nslab-probe --only mounts | head -n 13" "04-mount --rootfs $work/rootfs -- /bin/nslab-probe --only mounts"
+  say "Inside: the root filesystem, a /dev of six devices, and a /proc, /sys and /tmp of its own; nothing of the host's. A shell in there, with a hostname of its own, and ps:"
+  # shellcheck disable=SC2016  # expanded by the container's shell
+  "04-mount" --rootfs "$work/rootfs" --hostname box -- /bin/sh -c 'echo "    hostname: $(hostname)"; ps -o pid,comm | sed "s/^/    /"'
   wait_key
+}
+
+# demo_rootfs: the tour's busybox root filesystem, $work/rootfs, made once, with
+# nslab-probe in its /bin.
+demo_rootfs() {
+  [ -d "$work/rootfs" ] && return 0
+  "$top/scripts/make-rootfs.sh" "$work/rootfs" | sed 's/^/    /'
+  cp "$build/bin/nslab-probe" "$work/rootfs/bin/nslab-probe"
 }
 
 lab05() {
@@ -281,6 +381,8 @@ lab06() {
   side_by_side "$nobody sh -c 'id -u; hostname; cat /proc/self/uid_map'" \
     "$nobody 06-user --hostname box -- sh -c 'id -u; hostname; cat /proc/self/uid_map'"
   say "Inside, the same user is root, with a hostname of its own: the new user namespace owns the new UTS namespace. uid_map reads: id 0 inside is 65534 outside, one id (on the host, every id maps to itself)."
+  say "Root inside has every capability, in its own user namespace; nobody on the host has none. The probe says so from both sides:"
+  side_by_side "$nobody nslab-probe --only capabilities | head -n 3" "$nobody 06-user -- nslab-probe --only capabilities | head -n 3"
   wait_key
   mkdir "$work/home"
   chown 65534:65534 "$work/home"
@@ -658,6 +760,26 @@ lab08() {
   say "Without the limit the loop had $(lab08_seconds "$work/08-cpu-") s of CPU time in its 2 s (a whole CPU, unless the machine is busy); with --cpus 0.5, $(lab08_seconds "$work/08-cpu---cpus 0.5 ") s: once the quota of a period is used up, the kernel holds the group until the next (cpu.stat counts nr_throttled), so at most 1 s in 2."
   say "Each container's cgroup went when the container ended (and nslab/ with the last one); the first container's, for one:"
   shown 'host$' "ls -d $gone 2>/dev/null || echo gone"
+  wait_key
+  lab08_probe
+}
+
+# What the container sees, every lab's part in place: the probe inside beside
+# the probe on the host.
+lab08_probe() {
+  local new shared
+  title "What the container sees"
+  demo_rootfs
+  say "All the labs together: 08-cgroup with a root filesystem, a hostname and a limit, and nslab-probe as COMMAND; beside it, the probe on the host:"
+  side_by_side "nslab-probe --only namespaces,process" \
+    "08-cgroup --rootfs $work/rootfs --hostname box --memory 64M -- /bin/nslab-probe --only namespaces,process"
+  # The kinds whose inode differs, and those that do not.
+  new=$(awk '/^namespaces/ { on = 1; next } /^$/ { on = 0 } on && NF == 2 { if (NR == FNR) host[$1] = $2; else if ($1 in host && host[$1] != $2) printf "%s ", $1 }' "$work/left" "$work/right")
+  shared=$(awk '/^namespaces/ { on = 1; next } /^$/ { on = 0 } on && NF == 2 { if (NR == FNR) host[$1] = $2; else if ($1 in host && host[$1] == $2) printf "%s ", $1 }' "$work/left" "$work/right")
+  say "New namespaces: ${new:-none}; the host's own: ${shared:-none}. The hostname box, PID 1, and on the host another PID (NSpid)."
+  side_by_side "nslab-probe --only cgroup" "08-cgroup --memory 64M --pids 20 -- nslab-probe --only cgroup"
+  say "Its cgroup is / in every hierarchy: the cgroup namespace's root is the container's own cgroup, and the host's path to it is hidden. Its limits hold all the same, set where it cannot lift them, one level up; the probe finds them there:"
+  shown 'container$' "08-cgroup --memory 64M --pids 20 -- nslab-probe --only limits"
   wait_key
 }
 

@@ -78,8 +78,8 @@ case "${1:-}" in
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
     write_starters "$tmp"
-    # Compare everything but the tests, which live only in labs/.
-    if diff -r -x tests "$tmp" "$top/labs" >"$tmp.diff" 2>&1; then
+    # Compare everything but the tests, which live only in labs/, and a learner's exercises/ answers.
+    if diff -r -x tests -x exercises "$tmp" "$top/labs" >"$tmp.diff" 2>&1; then
       echo "starters: labs/ matches solutions/"
       rm -f "$tmp.diff"
     else

@@ -6,7 +6,10 @@
 # mutant that renames "the host" only renames the sandbox). A mutant must be
 # *killed*: at least one test fails (the run stops at the first that does). The
 # test that killed it then runs the same way on the unmutated solution, as a
-# control: it must pass there, or the kill would prove nothing.
+# control: it must pass there, or the kill would prove nothing. And the failing
+# test must give the hint the mutant names (common/bats/hints.txt): a mutant is
+# a common mistake made on purpose. The mutants are built one after the other,
+# then tested two at a time, each in a sandbox of its own.
 #
 #   scripts/mutants.sh [NAME...]       (default: all)
 #
@@ -82,7 +85,7 @@ control() {
     grep -q '^ok ' "$work/control.log" && ! grep -q '^not ok' "$work/control.log"
 }
 
-# kill_with_tests LAB PROGRAM: the same, but stops at the first failing test,
+# kill_with_tests LAB PROGRAM LOG: the same, but stops at the first failing test,
 # which is all a mutant needs to be killed: fails (status 1) then. The sandbox
 # goes with its first process, so nothing of the stopped run is left.
 kill_with_tests() {
@@ -90,18 +93,19 @@ kill_with_tests() {
   # found, and hinted at, by the tests of the lab.
   local files=()
   mapfile -t files < <(ls "$top/labs/$1/tests/"*.bats | grep -v '/exercises\.bats$'; ls "$top/labs/$1/tests/exercises.bats" 2>/dev/null)
+  : > "$3"
   # Not in a subshell: $! must be the sandbox itself.
   NSLAB_BIN=$2 NSLAB_SOURCE_DIR=$top NSLAB_BUILD_DIR=$build \
-    "$top/scripts/sandbox.sh" bats --tap "${files[@]}" >"$work/last.log" 2>&1 &
+    "$top/scripts/sandbox.sh" bats --tap "${files[@]}" >"$3" 2>&1 &
   local pid=$!
   while kill -0 "$pid" 2>/dev/null; do
-    if grep -q '^not ok' "$work/last.log"; then
+    if grep -q '^not ok' "$3"; then
       # Its explanation (and hint) follows the "not ok" line: let it be
       # written, up to the next test's line or a second.
       local results _
-      results=$(grep -cE '^(ok|not ok) ' "$work/last.log")
+      results=$(grep -cE '^(ok|not ok) ' "$3")
       for _ in $(seq 10); do
-        [ "$(grep -cE '^(ok|not ok) ' "$work/last.log")" -gt "$results" ] && break
+        [ "$(grep -cE '^(ok|not ok) ' "$3")" -gt "$results" ] && break
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
       done
@@ -114,10 +118,12 @@ kill_with_tests() {
   wait "$pid"
 }
 
+# 1. Build every mutant, one after the other (each rebuilds one target).
 killed=0 survived=0 broken=0
 declare -A controlled=()  # LAB|TEST: the controls that passed
-for entry in "${mutants[@]}"; do
-  IFS='|' read -r name lab hint file subst <<< "$entry"
+built=()                  # the indexes of the mutants built, in order
+for i in "${!mutants[@]}"; do
+  IFS='|' read -r name lab hint file subst <<< "${mutants[$i]}"
   selected "$name" || continue
   src=$work/src/$file
   cp "$src" "$work/original"
@@ -131,24 +137,49 @@ for entry in "${mutants[@]}"; do
     echo "mutant $name: BROKEN — it does not compile:"; tail -20 "$work/build.log"
     cp "$work/original" "$src"; broken=$((broken + 1)); continue
   fi
-  cp "$work/build/bin/solutions/$lab" "$work/mutant"
+  cp "$work/build/bin/solutions/$lab" "$work/mutant-$i"
   cp "$work/original" "$src"
-  if kill_with_tests "$lab" "$work/mutant"; then
+  built+=("$i")
+done
+
+# 2. Run their labs' tests, two mutants at a time (each in a sandbox of its
+# own), but alone those whose killing test measures a share of a CPU.
+alone=" cpu-quota-in-the-wrong-file "
+run_mutant() {
+  local i=$1 lab
+  IFS='|' read -r _ lab _ <<< "${mutants[$i]}"
+  if kill_with_tests "$lab" "$work/mutant-$i" "$work/last-$i.log"; then echo 0; else echo 1; fi > "$work/status-$i"
+}
+later=()
+for i in "${built[@]}"; do
+  IFS='|' read -r name _ <<< "${mutants[$i]}"
+  if [[ $alone == *" $name "* ]]; then later+=("$i"); continue; fi
+  while [ "$(jobs -pr | wc -l)" -ge 2 ]; do wait -n; done
+  run_mutant "$i" &
+done
+wait
+for i in "${later[@]}"; do run_mutant "$i"; done
+
+# 3. What each run shows, in order; a kill is checked by its control.
+for i in "${built[@]}"; do
+  IFS='|' read -r name lab hint file subst <<< "${mutants[$i]}"
+  last=$work/last-$i.log
+  if [ "$(cat "$work/status-$i" 2>/dev/null)" = 0 ]; then
     echo "mutant $name ($lab): SURVIVED — no test of lab $lab notices it"
     survived=$((survived + 1))
   else
-    first=$(grep -m1 '^not ok' "$work/last.log" | sed 's/^not ok [0-9]* //; s/ # .*$//')
+    first=$(grep -m1 '^not ok' "$last" | sed 's/^not ok [0-9]* //; s/ # .*$//')
     if [ -z "$first" ]; then
-      echo "mutant $name ($lab): BROKEN — no test ran:"; sed 's/^/    /' "$work/last.log" | tail -20
+      echo "mutant $name ($lab): BROKEN — no test ran:"; sed 's/^/    /' "$last" | tail -20
       broken=$((broken + 1))
     elif [ -z "${controlled["$lab|$first"]:-}" ] && ! control "$lab" "$first"; then
       echo "mutant $name ($lab): control FAILED — \"$first\" fails on the unmutated solution in the sandbox too:"
       sed 's/^/    /' "$work/control.log" | grep -v '^    ok ' | head -30
       broken=$((broken + 1))
-    elif ! grep -qF "[hint $hint]" "$work/last.log"; then
+    elif ! grep -qF "[hint $hint]" "$last"; then
       controlled["$lab|$first"]=1
       echo "mutant $name ($lab): killed, but its hint FAILED to fire — \"$first\" did not say [hint $hint] (common/bats/hints.txt):"
-      grep -E '^# (expected|hint|read):' "$work/last.log" | sed 's/^/    /' | head -10
+      grep -E '^# (expected|hint|read):' "$last" | sed 's/^/    /' | head -10
       broken=$((broken + 1))
     else
       controlled["$lab|$first"]=1  # passed on the solution: once is enough

@@ -8,7 +8,7 @@
 # Fedora: dnf install gcc-c++ cmake make glibc-static libstdc++-static gtest-devel \
 #   bats busybox doxygen graphviz hyperfine iproute procps-ng util-linux \
 #   clang-tools-extra perl libmnl-devel shadow-utils tmux strace python3 \
-#   qemu-system-x86-core cpio kmod   (as root)
+#   qemu-system-x86-core cpio kmod gnuplot   (as root)
 # (Fedora packages neither bats-support nor bats-assert: clone them from the
 # bats-core project into /usr/lib/bats/bats-support and /usr/lib/bats/bats-assert.)
 set -euo pipefail
@@ -24,10 +24,11 @@ packages=(
   doxygen graphviz doxygen-awesome-css  # the tutorials
   hyperfine                        # scripts/bench.sh
   tmux                             # scripts/demo.sh: lab 07's two terminals side by side
-  strace python3                   # lab 07's tests: a join held back, a process with two threads
+  strace python3                   # lab 07's tests (a join held back, two threads); python3 also writes grade.sh's results.json and results.xml
   clang-tidy                       # the tidy preset
   qemu-system-x86                  # scripts/vm-test.sh: the tests on a pure cgroup v2 kernel, in a VM
   cpio kmod                        # scripts/vm-test.sh: its initramfs (cpio), the kernel's modules (depmod, modprobe)
+  gnuplot-nox                      # scripts/vm-vs-container.sh: the plot, in the built docs too
 )
 
 missing=()

@@ -11,8 +11,10 @@
 #   scripts/vm-test.sh 06 08      only those labs' test files
 #   scripts/vm-test.sh --quick    a subset for scripts/test.sh: lab 08's cgroup v2 paths,
 #                                 as root (memory, pids, the namespace, the read-only tree)
-#                                 and rootless with a delegated cgroup. Not --cpus: under
-#                                 software emulation the guest's clock is not a CPU's time.
+#                                 and rootless with a delegated cgroup; and scripts/doctor.sh's
+#                                 verdict there (v2), as root and as uid 65534.
+#                                 Not --cpus: under software emulation the guest's clock is
+#                                 not a CPU's time.
 #
 # Prints the guest's kernel and cgroup layout, each test's TAP line (under the
 # name of its file), and ends with "N passed, N failed, N skipped". Exit status:
@@ -55,6 +57,7 @@ case "${1:-}" in
     subset=(
       "labs/08-cgroup/tests/cgroup.bats|^done when: --(memory|pids) |^inside, /proc/self/cgroup shows / |^--rootfs: /sys/fs/cgroup inside"
       "labs/08-cgroup/tests/rootless.bats|^with a delegated cgroup, (the container's cgroup is made under it|forks past --pids 8 are refused)"
+      "common/bats/doctor.bats|^doctor as (root|uid 65534): "
     )
     for entry in "${subset[@]}"; do
       [ -f "$top/${entry%%|*}" ] && files+=("$top/$entry")
@@ -62,7 +65,7 @@ case "${1:-}" in
     ;;
   "")
     # As cmake/labs.cmake registers them: every lab's, then the common ones.
-    for file in "$top"/labs/[0-9][0-9]-*/tests/*.bats "$top"/common/bats/{starters,nsinfo,scripts,safety_net}.bats; do
+    for file in "$top"/labs/[0-9][0-9]-*/tests/*.bats "$top"/common/bats/*.bats; do
       [ -f "$file" ] && files+=("$file")
     done
     ;;

@@ -46,17 +46,19 @@ nslab_host_state() {
 # a few milliseconds.
 #
 # Inside a sandbox (scripts/sandbox.sh: NSLAB_CGROUP_BASE=/nslab-sandbox.N),
-# the other sandboxes' subtrees are not listed: sandboxes run side by side (the
-# labs' tests under ctest do), and from inside one, whose /proc is its own, the
-# others' processes cannot be seen to tell a live sandbox from a leftover. The
-# sandbox's own subtree, and every other place, are watched as ever.
+# the subtrees that nslab's scripts name nslab-* (other sandboxes, a
+# measurement's nslab-vmvc.PID) are not listed but its own: sandboxes run side
+# by side (the labs' tests under ctest do), and from inside one, whose /proc is
+# its own, the others' processes cannot be seen to tell a live subtree from a
+# leftover. What a test makes goes below the sandbox's own subtree
+# (NSLAB_CGROUP_BASE), which is watched, as is a runtime's nslab/ anywhere.
 nslab_cgroup_dirs() {
   local own=""
   [[ ${NSLAB_CGROUP_BASE:-} =~ /nslab-sandbox\.([0-9]+)$ ]] && own=${BASH_REMATCH[1]}
   # process_api/: a process manager on some machines makes one per command it starts.
   find /sys/fs/cgroup -maxdepth 12 -type d 2>/dev/null |
     awk -v own="$own" '
-      own != "" && /\/nslab-sandbox\.[0-9]+(\/|$)/ && index($0 "/", "/nslab-sandbox." own "/") == 0 { next }
+      own != "" && /\/nslab-[^\/]+(\/|$)/ && index($0 "/", "/nslab-sandbox." own "/") == 0 { next }
       /\/nslab[^\/]*(\/|$)/ { print; next }
       split($0, part, "/") <= 8 && !/\/(system|user|machine|init)\.(slice|scope)|\/process_api(\/|$)/' | sort
 }
@@ -64,7 +66,8 @@ nslab_cgroup_dirs() {
 # The directories among those that appeared that another run is using: the
 # nslab/PID of a runtime still running that is not one of this file's (it
 # lacks this file's mark), the nslab-sandbox.PID of a scripts/sandbox.sh still
-# running (another suite's, or a mutant check's), and what is below them.
+# running (another suite's, or a mutant check's), the nslab-vmvc.PID of a
+# scripts/vm-vs-container.sh still measuring, and what is below them.
 # Another user of the machine may run a container while the tests run; a
 # runtime of this file's that still runs is a leftover process, and is
 # reported as one.
@@ -76,6 +79,12 @@ nslab_cgroup_dirs_in_use() {
       # Another scripts/sandbox.sh, still running: its subtree goes with it.
       pid=${BASH_REMATCH[1]}
       { tr '\0' ' ' < "/proc/$pid/cmdline"; } 2>/dev/null | grep -q 'sandbox\.sh' && used+=("$dir")
+      continue
+    fi
+    if [[ $dir =~ /nslab-vmvc\.([0-9]+)(/|$) ]]; then
+      # A scripts/vm-vs-container.sh still measuring: its cgroups go with it.
+      pid=${BASH_REMATCH[1]}
+      { tr '\0' ' ' < "/proc/$pid/cmdline"; } 2>/dev/null | grep -q 'vm-vs-container\.sh' && used+=("$dir")
       continue
     fi
     [[ $dir =~ /nslab/([0-9]+)(/|$) ]] || continue

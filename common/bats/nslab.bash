@@ -72,10 +72,10 @@ teardown() {
 # NSLAB_ROOT_WHY, set by a file, says why that file needs root.
 nslab_requires_root() {
   if [ "$EUID" != 0 ]; then
-    skip "needs root: ${NSLAB_ROOT_WHY:-labs 01-05 create namespaces, which needs CAP_SYS_ADMIN (lab 06 runs without root)}"
+    skip "needs root: ${NSLAB_ROOT_WHY:-labs 01-05 create namespaces, which needs CAP_SYS_ADMIN (lab 06 runs without root)}; scripts/doctor.sh says what this machine can run"
   fi
   if ! unshare --uts true 2>/dev/null; then
-    skip "this machine does not let root create a UTS namespace (unshare --uts true failed): are we in a restricted container?"
+    skip "this machine does not let root create a UTS namespace (unshare --uts true failed): are we in a restricted container? scripts/doctor.sh says what to change"
   fi
 }
 
@@ -116,7 +116,7 @@ requires_userns() {
       name=${file#/proc/sys/}
       settings+=" ${name//\//.}=$(cat "$file")"
     done
-    skip "uid $NSLAB_USER_UID cannot create a user namespace here (unshare -Ur true: ${why:-failed}); settings:${settings:- none readable}"
+    skip "uid $NSLAB_USER_UID cannot create a user namespace here (unshare -Ur true: ${why:-failed}); settings:${settings:- none readable}; scripts/doctor.sh says what blocks it and what to change"
   fi
 }
 
@@ -173,6 +173,38 @@ exercise_answer() {
   else
     echo "$NSLAB_BUILD_DIR/bin/solutions/$1"
   fi
+}
+
+# --- the exercises' tests (labs/NN-name/tests/exercises.bats) ---------------------
+
+# answer SCRIPT ARGS...: runs the answer SCRIPT (the learner's or the
+# reference: exercise_answer), its containers marked for the host guard;
+# sets status, output, lines, stderr.
+answer() {
+  local script
+  script=$(exercise_answer "$1")
+  shift
+  run --separate-stderr env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" bash "$script" "$@" 3>&-
+}
+
+# usage_error: the last run exited 2 (usage), with one line on stderr.
+usage_error() {
+  [ "$status" -eq 2 ] && is_one_line "$stderr"
+}
+
+# failed_with STATUS REGEX: the last run exited STATUS, with one line on stderr matching REGEX.
+failed_with() {
+  [ "$status" -eq "$1" ] && is_one_line_matching "$stderr" "$2"
+}
+
+# reported WHAT: the value of an answer script's report line "WHAT: VALUE"
+# (the format each exercise's task gives), from the last run's output.
+reported() {
+  local line
+  while IFS= read -r line; do
+    [[ $line != "$1: "* ]] || { echo "${line#"$1: "}"; return 0; }
+  done <<< "$output"
+  return 0
 }
 
 # ct ARGS...: runs the program under test, marked for the host guard
@@ -280,6 +312,7 @@ ns_of() {
 expect_namespaces() {
   local pid=$1 section=$2 kind
   local hint
+  expect "process $pid still running, so that its namespaces can be read" "$section" -- [ -e "/proc/$pid/ns" ]
   for kind in $3; do
     # The hint for a namespace left shared, when common/bats/hints.txt has one.
     hint=()
@@ -343,13 +376,25 @@ nslab_not_running() {
 
 # A busybox root filesystem for the tests (scripts/make-rootfs.sh), made once per
 # build directory; prints its path. It also holds the chroot-escape exercise.
+#
+# Tests run side by side (ctest -j): one makes it, or brings its programs up to
+# date, while the others wait (flock), and a program is replaced by a rename,
+# never rewritten in place, where another test may be running it.
 nslab_rootfs() {
   local rootfs=$NSLAB_BUILD_DIR/test-rootfs
-  if [ ! -x "$rootfs/bin/busybox" ]; then
-    rm -rf "$rootfs"
-    "$NSLAB_SOURCE_DIR/scripts/make-rootfs.sh" "$rootfs" >/dev/null || return 1
-  fi
-  cp "$NSLAB_BUILD_DIR/bin/solutions/chroot-escape" "$rootfs/bin/chroot-escape"
+  (
+    flock 9
+    if [ ! -x "$rootfs/bin/busybox" ]; then
+      rm -rf "$rootfs"
+      "$NSLAB_SOURCE_DIR/scripts/make-rootfs.sh" "$rootfs" >/dev/null || exit 1
+    fi
+    # The chroot escape of lab 04's tests, and the probe: static, so they run there.
+    for program in solutions/chroot-escape nslab-probe; do
+      src=$NSLAB_BUILD_DIR/bin/$program dst=$rootfs/bin/${program##*/}
+      [ -x "$src" ] || continue
+      cmp -s "$src" "$dst" || { cp "$src" "$dst.new.$$" && mv -f "$dst.new.$$" "$dst"; } || exit 1
+    done
+  ) 9> "$NSLAB_BUILD_DIR/test-rootfs.lock" || return 1
   echo "$rootfs"
 }
 

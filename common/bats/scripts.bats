@@ -1,10 +1,11 @@
 #!/usr/bin/env bats
 # The build and the scripts as a new user meets them: what configure says when a
 # tool is missing, how the programs are linked, where the sources are found, and
-# what scripts/test.sh, scripts/grade.sh and scripts/make-starters.sh do before
-# they can do their job (as another user, over a learner's work, with nothing
-# to grade); the sandbox's cgroup subtree; and the demo's lab 07 step, with
-# and without tmux, and its lab 08 step. Everything runs
+# what scripts/test.sh and scripts/make-starters.sh do before they can do
+# their job (as another user, over a learner's work; scripts/grade.sh's tests
+# are in grade.bats); the sandbox's cgroup subtree; and the demo's lab 07 step,
+# with and without tmux, its lab 08 step, its probe steps and its build
+# progress. Everything runs
 # on copies or fakes in a scratch directory, or (the demo) on the build under
 # test: nothing here builds, grades or rewrites the real tree.
 
@@ -160,119 +161,6 @@ target_of() {
   assert_equal "${lines[0]}" "test: needs root: the labs' tests, the mutant check and its sandbox create namespaces (CAP_SYS_ADMIN); run it as root (sudo scripts/test.sh), or grade one lab with scripts/grade.sh NN, as root too"
   assert_equal "${lines[-1]}" "0 passed, 1 failed, 0 skipped"
   assert_equal "${#lines[@]}" 2
-}
-
-# grade_tree [CMAKE LINE...]: a tree for scripts/grade.sh whose build runs the
-# given CMake lines and makes a stand-in build/bin/labs/01-uts, and whose lab
-# 01 has the tests that the caller writes to $SCRATCH/tree/labs/01-uts/tests/.
-# GRADE_LAB=NN-name makes it that lab instead.
-grade_tree() {
-  local tree=$SCRATCH/tree lab=${GRADE_LAB:-01-uts}
-  mkdir -p "$tree/scripts" "$tree/labs/$lab/tests"
-  cp "$NSLAB_SOURCE_DIR"/scripts/{grade,sandbox}.sh "$tree/scripts/"
-  cp "$NSLAB_SOURCE_DIR/CMakePresets.json" "$tree/"
-  {
-    echo 'cmake_minimum_required(VERSION 3.25)'
-    echo 'project(grade_tree LANGUAGES NONE)'
-    printf '%s\n' "$@"
-    echo "file(WRITE \${CMAKE_BINARY_DIR}/bin/labs/$lab \"#!/bin/sh\\n\")"
-    echo "file(CHMOD \${CMAKE_BINARY_DIR}/bin/labs/$lab PERMISSIONS OWNER_READ OWNER_EXECUTE)"
-  } > "$tree/CMakeLists.txt"
-}
-
-# lab_tests BODY...: lab 01's tests, one @test per BODY ("name|commands"), in
-# lab.bats (GRADE_LAB and GRADE_FILE name another lab and file).
-lab_tests() {
-  local entry
-  for entry in "$@"; do
-    printf '@test "%s" {\n  %s\n}\n' "${entry%%|*}" "${entry#*|}"
-  done > "$SCRATCH/tree/labs/${GRADE_LAB:-01-uts}/tests/${GRADE_FILE:-lab.bats}"
-}
-
-@test "scripts/grade.sh as another user says at once that it needs root, and fails" {
-  grade_tree 'message(FATAL_ERROR "grade.sh built as another user")'
-  lab_tests "passes|true"
-  run --separate-stderr as_nobody bash "$SCRATCH/tree/scripts/grade.sh" 01
-  assert_failure
-  assert_equal "$stderr" "grade: needs root: the labs' tests create namespaces (CAP_SYS_ADMIN), so as another user none can run; run it as root (sudo scripts/grade.sh 01)"
-  assert_equal "$output" "lab 01: 0 of 1 tests pass"
-  assert [ ! -e "$SCRATCH/tree/build" ]
-}
-
-@test "scripts/grade.sh passes when every test ran and passed" {
-  grade_tree
-  lab_tests "one|true" "two|true"
-  run --separate-stderr clean_env bash "$SCRATCH/tree/scripts/grade.sh" 01
-  assert_success
-  assert_equal "${lines[-1]}" "lab 01: 2 of 2 tests pass"
-  assert_equal "$stderr" ""
-}
-
-@test "scripts/grade.sh fails when a test fails" {
-  grade_tree
-  lab_tests "one|true" "two|false"
-  run --separate-stderr clean_env bash "$SCRATCH/tree/scripts/grade.sh" 01
-  assert_failure
-  assert_equal "${lines[-1]}" "lab 01: 1 of 2 tests pass"
-  assert_equal "$(grep -c '^grade: ' <<< "$stderr")" 1
-  assert_regex "$stderr" '^grade: 1 test\(s\) failed'
-}
-
-@test "scripts/grade.sh fails when a test is skipped, and says which and why" {
-  grade_tree
-  lab_tests "one|true" "two|skip 'needs what this machine lacks'"
-  run --separate-stderr clean_env bash "$SCRATCH/tree/scripts/grade.sh" 01
-  assert_failure
-  assert_equal "${lines[-1]}" "lab 01: 1 of 2 tests pass"
-  assert_equal "$stderr" 'grade: skipped, so not a pass: "two": needs what this machine lacks'
-}
-
-@test "scripts/grade.sh fails when there is no test to run" {
-  grade_tree
-  : > "$SCRATCH/tree/labs/01-uts/tests/lab.bats"
-  run --separate-stderr clean_env bash "$SCRATCH/tree/scripts/grade.sh" 01
-  assert_failure
-  assert_equal "${lines[-1]}" "lab 01: 0 of 0 tests pass"
-  assert_regex "$stderr" '^grade: no test ran .*nothing was graded$'
-}
-
-@test "scripts/grade.sh fails when the build fails, and says so" {
-  grade_tree 'message(FATAL_ERROR "the learner'"'"'s code does not compile")'
-  lab_tests "one|true"
-  run --separate-stderr clean_env bash "$SCRATCH/tree/scripts/grade.sh" 01
-  assert_failure
-  assert_equal "$output" "lab 01: 0 of 1 tests pass"
-  assert_regex "$stderr" "the learner's code does not compile"
-  assert_regex "$(tail -n 1 <<< "$stderr")" '^grade: the build failed '
-}
-
-# rootless_grade_tree SKIP: lab 07 with a test that needs root in setns.bats,
-# and in rootless.bats two that pass and one that skips with SKIP's reason;
-# the tree is the user nobody's, who builds it.
-rootless_grade_tree() {
-  GRADE_LAB=07-setns
-  grade_tree
-  GRADE_FILE=setns.bats lab_tests "as root|false"
-  GRADE_FILE=rootless.bats lab_tests "one|true" "two|true" "three|skip '$1'"
-  chown -R 65534:65534 "$SCRATCH/tree"
-}
-
-@test "scripts/grade.sh 07 as another user runs rootless.bats alone; its tests that need root are left to the grading as root" {
-  rootless_grade_tree "needs root: it starts a root container"
-  run --separate-stderr as_nobody bash "$SCRATCH/tree/scripts/grade.sh" 07
-  assert_success
-  assert_equal "$stderr" ""
-  assert_line 'grade: left to the grading as root: "three": needs root: it starts a root container'
-  refute_line --regexp '^(not )?ok [0-9]+ as root$'
-  assert_equal "${lines[-1]}" "lab 07: 2 of 2 tests pass (rootless.bats without the 1 of its tests that need root, as the other lab 07 tests do)"
-}
-
-@test "scripts/grade.sh 07 as another user fails on a skip in rootless.bats for any other reason" {
-  rootless_grade_tree "no user namespaces here"
-  run --separate-stderr as_nobody bash "$SCRATCH/tree/scripts/grade.sh" 07
-  assert_failure
-  assert_equal "$stderr" 'grade: skipped, so not a pass: "three": no user namespaces here'
-  assert_equal "${lines[-1]}" "lab 07: 2 of 3 tests pass (rootless.bats only: the other lab 07 tests need root)"
 }
 
 # --- scripts/sandbox.sh: a cgroup subtree of its own ----------------------------
@@ -515,9 +403,10 @@ demo_dirs() {
   find /tmp -maxdepth 1 -name 'nslab-demo.*' | sort
 }
 
-# demo_07 [--no-tmux]: the command that runs the demo's lab 07 step, marked.
+# demo_07 [--no-tmux]: the command that runs the demo's lab 07 step, marked;
+# --quick, so that in a terminal it does not stay on a step to be read.
 demo_07() {
-  printf 'NSLAB_BUILD_DIR=%q NSLAB_GUARD=%q bash %q --no-pause 07' "$NSLAB_BUILD_DIR" "$NSLAB_GUARD_TOKEN" \
+  printf 'NSLAB_BUILD_DIR=%q NSLAB_GUARD=%q bash %q --no-pause --quick 07' "$NSLAB_BUILD_DIR" "$NSLAB_GUARD_TOKEN" \
     "$NSLAB_SOURCE_DIR/scripts/demo.sh"
 }
 
@@ -661,16 +550,132 @@ nslab_cgroups() {
   assert_regex "$demo_output" 'with --cpus 0\.5, (0\.[0-9]|1\.[01]) s:'
   assert_line --regexp '^host\$ +ls -d /sys/fs/cgroup/.*nslab/[0-9]+ 2>/dev/null \|\| echo gone$'
   assert_line '    gone'
+  # What the container sees: nslab-probe inside, every lab's part in place,
+  # beside the probe on the host. Its own uts namespace, the host's time
+  # namespace (nslab makes none: the negative control), the hostname box.
+  assert_line '== What the container sees =='
+  assert_equal "$(awk '$1 == "uts" && $3 == "|" { print ($2 != $5) }' <<< "$demo_output")" 1
+  assert_equal "$(awk '$1 == "time" && $3 == "|" { print ($2 == $5) }' <<< "$demo_output")" 1
+  assert_line --regexp '^  hostname   [^ ]+ +\|   hostname   box$'
+  # Its cgroup is / in every hierarchy (a cgroup namespace), the host's is not
+  # always; its limits found above it.
+  assert_line --regexp '\|   0::/$'
+  refute_line --regexp '\|   [0-9]+:[^:]*:/.+$'
+  assert_line '      memory 64M (67108864 bytes), set 1 level up; here: max'
+  assert_line '      pids   20, set 1 level up; here: max'
   run awk 'length > 80' <<< "$demo_output"
   assert_output ""
   expect_demo_left_nothing "$before"
   assert_equal "$(nslab_cgroups)" "$cgroups_before"
 }
 
+# --- scripts/demo.sh: nslab-probe beside the host, and the build --------------
+
+@test "scripts/demo.sh 03 04 without a terminal: nslab-probe inside beside the probe on the host (PID 1 and the host's number for it, the root filesystem's own mounts), in 80 columns" {
+  local before demo_output host_pid inside outside
+  before=$(demo_dirs)
+  run --separate-stderr clean_env TERM=xterm COLUMNS=80 NSLAB_BUILD_DIR="$NSLAB_BUILD_DIR" NSLAB_GUARD="$NSLAB_GUARD_TOKEN" \
+    bash "$NSLAB_SOURCE_DIR/scripts/demo.sh" --no-pause 03 04
+  assert_success
+  assert_equal "$stderr" ""
+  demo_output=$output
+  # Lab 03: PID 1 with no parent inside; NSpid names the host's number first.
+  assert_line --regexp '^  pid        [0-9]+ \(ppid [0-9]+\) +\|   pid        1 \(ppid 0\)$'
+  host_pid=$(sed -nE 's/^  NSpid      [0-9]+ +\|   NSpid      ([0-9]+) 1 \(outermost first\)$/\1/p' <<< "$demo_output")
+  assert [ -n "$host_pid" ]
+  assert_output --partial "the host knew it as PID $host_pid."
+  # Lab 04: the mounts of the probe in the root filesystem, its only ones; the
+  # host's, beside them, are others (the negative control).
+  mount_points() {
+    awk -F' [|] ' -v side="$1" '/^container\$ 04-mount --rootfs / { start = 1 } start && /^-- host / { on = 1; next }
+      on && !/ [|] / { exit } on && $side ~ /^  \// { split($side, f, " "); print f[1] }' <<< "$demo_output" | sort | xargs echo
+  }
+  inside=$(mount_points 2)
+  outside=$(mount_points 1)
+  assert_equal "$inside" "/ /dev /dev/full /dev/null /dev/random /dev/tty /dev/urandom /dev/zero /proc /sys /tmp"
+  assert [ -n "$outside" ]
+  assert [ "$outside" != "$inside" ]
+  assert_line '    hostname: box'
+  run awk 'length > 80' <<< "$demo_output"
+  assert_output ""
+  expect_demo_left_nothing "$before"
+}
+
+# demo_tree: a scratch tree in which scripts/demo.sh finds nothing built: the
+# demo itself, CMakePresets.json, a scripts/setup.sh with nothing to install,
+# and a small project that really builds (eight programs, each with a compiler
+# warning the demo must not show), then links the build under test's bin/ in,
+# where the demo looks for its programs.
+demo_tree() {
+  local tree=$SCRATCH/tree n
+  mkdir -p "$tree/scripts" "$tree/src"
+  cp "$NSLAB_SOURCE_DIR/scripts/demo.sh" "$tree/scripts/"
+  cp "$NSLAB_SOURCE_DIR/CMakePresets.json" "$tree/"
+  printf '#!/usr/bin/env bash\necho "setup: every package is here"\n' > "$tree/scripts/setup.sh"
+  for n in 1 2 3 4 5 6 7 8; do
+    printf '#warning "the compiler speaking"\nint main() { return 0; }\n' > "$tree/src/p$n.cpp"
+  done
+  cat > "$tree/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.25)
+project(demo_build LANGUAGES CXX)
+foreach(n RANGE 1 8)
+  add_executable(p${n} src/p${n}.cpp)
+endforeach()
+add_custom_target(programs ALL COMMAND ${CMAKE_COMMAND} -E create_symlink $ENV{DEMO_PROGRAMS} ${CMAKE_BINARY_DIR}/bin)
+CMAKE
+  echo "$tree"
+}
+
+# demo_build_logs: the logs of the demo's builds in /tmp now, one a line.
+demo_build_logs() {
+  find /tmp -maxdepth 1 -name 'nslab-demo-build.*' | sort
+}
+
+@test "scripts/demo.sh with nothing built: it builds first, one line of progress instead of the compiler's output, then the tour; a failed build shows its end" {
+  command -v cmake >/dev/null || skip "needs cmake"
+  local tree before logs demo_output log
+  tree=$(demo_tree)
+  before=$(demo_dirs)
+  logs=$(demo_build_logs)
+  run --separate-stderr clean_env TERM=xterm COLUMNS=80 NSLAB_BUILD_DIR="$tree/build" NSLAB_GUARD="$NSLAB_GUARD_TOKEN" \
+    DEMO_PROGRAMS="$NSLAB_BUILD_DIR/bin" bash "$tree/scripts/demo.sh" --no-pause 01
+  assert_success
+  assert_equal "$stderr" ""
+  demo_output=$output
+  assert_line "demo: nslab is not built yet: building it first."
+  assert_line "demo: configuring (cmake --preset default) ..."
+  # Each tenth reached, on one line.
+  assert_line 'demo: building nslab: 0% 10% 20% 30% 40% 50% 60% 70% 80% 90% 100%'
+  assert_line --regexp '^demo: built in [0-9]+ s\.$'
+  refute_output --partial 'the compiler speaking'
+  refute_output --partial 'Building CXX'
+  refute_output --partial 'setup: every package is here'
+  # Then the tour, with the programs built.
+  assert_line --partial '== Lab 01 '
+  assert [ -x "$tree/build/p8" ]
+  assert_equal "$(demo_build_logs)" "$logs"
+  run awk 'length > 80' <<< "$demo_output"
+  assert_output ""
+  # A build that fails: its end, the error in it, and the log kept, named.
+  rm -rf "$tree/build"
+  printf 'int main() { return missing; }\n' > "$tree/src/p5.cpp"
+  run --separate-stderr clean_env TERM=xterm COLUMNS=80 NSLAB_BUILD_DIR="$tree/build" NSLAB_GUARD="$NSLAB_GUARD_TOKEN" \
+    DEMO_PROGRAMS="$NSLAB_BUILD_DIR/bin" bash "$tree/scripts/demo.sh" --no-pause 01
+  assert_failure 1
+  assert_regex "$stderr" '(^|'$'\n'')demo: cmake --build failed; the end of what it printed:'$'\n'
+  assert_regex "$stderr" 'p5\.cpp:[0-9]+:[0-9]+: error: '
+  log=$(sed -n 's/^demo: all of it is in //p' <<< "$stderr")
+  assert [ -f "$log" ]
+  rm -f "$log"
+  refute_output --partial '== Lab 01 '
+  assert_equal "$(demo_build_logs)" "$logs"
+  expect_demo_left_nothing "$before"
+}
+
 @test "scripts/demo.sh refuses a lab it has no step for, before anything" {
   run --separate-stderr bash "$NSLAB_SOURCE_DIR/scripts/demo.sh" 09
   assert_failure 2
-  assert_equal "$stderr" "usage: scripts/demo.sh [--no-pause] [NN...]   (NN: a lab, 01 to 08; default: every lab)"
+  assert_equal "$stderr" "usage: scripts/demo.sh [--no-pause [--quick]] [NN...]   (NN: a lab, 01 to 08)"
 }
 
 # --- scripts/vm-test.sh: what it refuses before it boots anything ----------------

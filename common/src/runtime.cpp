@@ -30,9 +30,15 @@ constexpr int kNamespaceFlags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLON
                                 CLONE_NEWUSER | CLONE_NEWCGROUP;
 
 // One line on stderr, whatever it holds: control bytes escaped, length capped.
-void report(const std::string& program, const std::string& message) {
-  const std::string line = program + ": " + printable(message, 1000) + "\n";
+// POINTER, after the cap, names the entry of the troubleshooting page.
+void report(const std::string& program, const std::string& message, const std::string& pointer = {}) {
+  const std::string line = program + ": " + printable(message, 1000) + pointer + "\n";
   (void)::write(STDERR_FILENO, line.data(), line.size());
+}
+
+// An error's line, with the troubleshooting page's entry for it when there is one.
+void report(const std::string& program, const Error& error) {
+  report(program, error.what(), troubleshooting_pointer(error.errnum(), error.context()));
 }
 
 // ---------------------------------------------------------------------------
@@ -130,7 +136,10 @@ int child_main(Context& ctx, const Modules& modules, Channel& channel) noexcept 
     if (ctx.unshare_flags != 0) {
       const std::string call = "unshare(" + clone_flags_to_string(static_cast<unsigned>(ctx.unshare_flags)) + ")";
       const std::string before = ctx.narrator.enabled() ? describe_namespaces(0, ctx.unshare_flags) : "";
-      check(::unshare(ctx.unshare_flags), call);
+      if (::unshare(ctx.unshare_flags) == -1) {
+        const int saved = errno;
+        throw Error(saved, call, explain_clone_errno(saved, ctx.unshare_flags));
+      }
       ctx.narrator.say(call + ": " + before + " (host) -> " + describe_namespaces(0, ctx.unshare_flags) +
                        " (container)");
     }
@@ -186,7 +195,7 @@ class Pipeline {
     if (!parsed_) return;
     for (auto it = modules_.rbegin(); it != modules_.rend(); ++it) {
       const std::string leak = (*it)->teardown(ctx_);
-      if (!leak.empty()) report(ctx_.program, "left on the host: " + leak);
+      if (!leak.empty()) report(ctx_.program, Error(0, "left on the host: " + leak));
     }
   }
 
@@ -360,7 +369,7 @@ class Pipeline {
     }
     if (message.kind == MessageKind::exec_failed) {
       (void)child.wait();
-      report(lab_.program, Error(message.errnum, message.context).what());
+      report(lab_.program, Error(message.errnum, message.context));
       return exit_code_for_exec_errno(message.errnum);
     }
     if (message.kind == MessageKind::end_of_file) {
@@ -429,6 +438,9 @@ int run_container(const Lab& lab, std::initializer_list<Module*> modules, int ar
     pipeline.prepare();
     pipeline.check_privilege();
     return pipeline.run();
+  } catch (const Error& e) {
+    kill_all_children();
+    report(lab.program, e);
   } catch (const std::exception& e) {
     kill_all_children();
     report(lab.program, e.what());

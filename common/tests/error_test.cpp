@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include <gtest/gtest.h>
 
@@ -111,6 +112,55 @@ TEST(Error, HintFollowsTheErrnoTextInParentheses) {
                "clone(CLONE_NEWUTS|SIGCHLD): No space left on device (a namespace limit was reached, not a full disk)");
   EXPECT_EQ(e.context(), "clone(CLONE_NEWUTS|SIGCHLD)");
   EXPECT_EQ(e.hint(), "a namespace limit was reached, not a full disk");
+}
+
+// The troubleshooting page's entry, by errno and context, for messages as the
+// labs word them.
+std::string anchor_of(int errnum, std::string_view context) {
+  const std::optional<Troubleshooting> entry = troubleshooting_entry(errnum, context);
+  return entry ? std::string(entry->anchor) : "(none)";
+}
+
+TEST(Troubleshooting, TheCallAndTheErrnoChooseTheEntry) {
+  EXPECT_EQ(anchor_of(EINVAL, "pivot_root(\".\", \".\") into /tmp/r"), "ts-pivot_root-EINVAL");
+  EXPECT_EQ(anchor_of(EBUSY, "pivot_root(\".\", \".\") into /tmp/r"), "ts-pivot_root-EBUSY");
+  EXPECT_EQ(anchor_of(EPERM, "pivot_root(\".\", \".\") into /tmp/r"), "ts-mount-EPERM");
+  EXPECT_EQ(anchor_of(ENOSPC, "clone(CLONE_NEWUTS|SIGCHLD)"), "ts-clone-ENOSPC");
+  EXPECT_EQ(anchor_of(ENOSPC, "unshare(CLONE_NEWCGROUP)"), "ts-clone-ENOSPC");
+  EXPECT_EQ(anchor_of(EPERM, "clone(CLONE_NEWUTS|SIGCHLD)"), "ts-clone-EPERM");
+  EXPECT_EQ(anchor_of(EPERM, "clone(CLONE_NEWNS|CLONE_NEWUSER|SIGCHLD)"), "ts-userns-restricted")
+      << "EPERM for a user namespace is a restriction of the machine's";
+  EXPECT_EQ(anchor_of(EPERM, "write /proc/4242/uid_map \"0 1000 1\""), "ts-uid_map-EPERM");
+  EXPECT_EQ(anchor_of(EPERM, "write /proc/4242/gid_map \"0 1000 1\""), "ts-gid_map-EPERM");
+  EXPECT_EQ(anchor_of(EINVAL, "write /proc/4242/uid_map \"0 1000 1\""), "ts-id_map-EINVAL");
+  EXPECT_EQ(anchor_of(EINVAL, "setns(/proc/4242/ns/user, CLONE_NEWUSER)"), "ts-setns-EINVAL");
+  EXPECT_EQ(anchor_of(ENOENT, "open /sys/fs/cgroup/nslab/4242/pids.max"), "ts-cgroup_file-ENOENT");
+  EXPECT_EQ(anchor_of(EBUSY, "write \"+memory\" to /sys/fs/cgroup/a/cgroup.subtree_control"),
+            "ts-subtree_control-EBUSY");
+  EXPECT_EQ(anchor_of(EEXIST, "a link named nslab-4242 exists on the host already"), "ts-veth-EEXIST");
+  EXPECT_EQ(anchor_of(ENOENT, "exec \"bash\""), "ts-exec-ENOENT");
+}
+
+TEST(Troubleshooting, AnNslabRefusalIsFoundByItsWords) {
+  EXPECT_EQ(anchor_of(0, "creating namespaces needs CAP_SYS_ADMIN: run it as root"), "ts-need-root");
+  EXPECT_EQ(anchor_of(0, "--enter 4194304: there is no process 4194304"), "ts-enter-ESRCH");
+  EXPECT_EQ(anchor_of(0, "--pids needs the pids controller, which /sys/fs/cgroup has not got"), "ts-no-controller");
+  EXPECT_EQ(anchor_of(0, "left on the host: veth nslab-1 (RTM_DELLINK: Operation not permitted)"), "ts-left-on-host");
+}
+
+TEST(Troubleshooting, NoEntryForWhatTheMessageSaysInFull) {
+  EXPECT_EQ(anchor_of(0, "--hostname: the name is empty"), "(none)") << "a bad option value needs no page";
+  EXPECT_EQ(anchor_of(ENOENT, "--rootfs /no/such"), "(none)");
+  EXPECT_EQ(anchor_of(EIO, "pivot_root(\".\", \".\") into /tmp/r"), "(none)") << "another errno, another entry";
+  EXPECT_EQ(anchor_of(EINVAL, "umount2(\".\", MNT_DETACH)"), "(none)");
+}
+
+TEST(Troubleshooting, ThePointerNamesThePageAndTheAnchorAndTheDoctorWhenTheMachineMayBeTheCause) {
+  EXPECT_EQ(troubleshooting_pointer(EINVAL, "pivot_root(\".\", \".\")"),
+            " (see docs/{en,zh}/troubleshooting.md#ts-pivot_root-EINVAL)");
+  EXPECT_EQ(troubleshooting_pointer(ENOSPC, "clone(CLONE_NEWUTS|SIGCHLD)"),
+            " (run scripts/doctor.sh; see docs/{en,zh}/troubleshooting.md#ts-clone-ENOSPC)");
+  EXPECT_EQ(troubleshooting_pointer(0, "--hostname: the name is empty"), "");
 }
 
 TEST(Printable, LeavesOrdinaryTextAndUtf8Alone) {

@@ -198,7 +198,9 @@ TEST(Pipeline, ALeakIsReportedOnStderrAndTheStatusStaysCommands) {
   a.leak = "veth nslab-test (RTM_DELLINK: Operation not permitted)";
   const Outcome run = run_pipeline({&a}, {"--", "/bin/sh", "-c", "exit 4"});
   EXPECT_EQ(run.status, 4);
-  EXPECT_EQ(run.stderr, "99-test: left on the host: veth nslab-test (RTM_DELLINK: Operation not permitted)\n");
+  EXPECT_EQ(run.stderr,
+            "99-test: left on the host: veth nslab-test (RTM_DELLINK: Operation not permitted) (see "
+            "docs/{en,zh}/troubleshooting.md#ts-left-on-host)\n");
 }
 
 TEST(Pipeline, APrivilegeRefusalComesBeforeAnyChildExists) {
@@ -327,7 +329,9 @@ TEST(Pipeline, AChildThatDiesDuringSetupIsReportedAsTheRuntimesFailure) {
   crash.inside = [] { ::kill(::getpid(), SIGILL); };  // a crash (SIGILL: the sanitizers leave it alone)
   const Outcome run = run_pipeline({&crash}, {"--", "/bin/true"});
   EXPECT_EQ(run.status, 125) << "not 132: COMMAND never ran";
-  EXPECT_EQ(run.stderr, "99-test: the container's first process was killed by SIGILL before COMMAND started\n");
+  EXPECT_EQ(run.stderr,
+            "99-test: the container's first process was killed by SIGILL before COMMAND started (see "
+            "docs/{en,zh}/troubleshooting.md#ts-child-died)\n");
 }
 
 TEST(Pipeline, AnFdTheCallerLeftOpenDoesNotReachCommand) {

@@ -150,7 +150,8 @@ void CgroupNamespace::prepare(Context& ctx) {
     cgroup_->check(limits_);
   } catch (const Error& e) {
     if (limits_.any()) throw;
-    std::cerr << ctx.program << ": " << e.what() << "; the container stays in this process's cgroup\n";
+    std::cerr << ctx.program << ": " << e.what() << "; the container stays in this process's cgroup"
+              << troubleshooting_pointer(e.errnum(), e.context()) << "\n";
     cgroup_.reset();
   }
 }

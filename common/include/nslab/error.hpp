@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -76,5 +77,30 @@ std::string quoted(std::string_view text, std::size_t max = 80);
 /// For the many calls that return -1 and set errno, e.g.
 /// `check(sethostname(name, length), "sethostname")`.
 long check(long result, const std::string& context);
+
+/// @brief An entry of the troubleshooting page, docs/{en,zh}/troubleshooting.md.
+struct Troubleshooting {
+  std::string_view anchor;  ///< the entry's anchor on both pages, e.g. "ts-pivot_root-EINVAL"
+  bool machine = false;     ///< the cause may be the machine's setup, which scripts/doctor.sh checks
+};
+
+/// @brief The entry of the troubleshooting page for an error, by its errno and
+/// its context (the call it names, a file, or the words of an nslab refusal):
+/// `pivot_root(".", ".") into /r` with EINVAL is `ts-pivot_root-EINVAL`.
+///
+/// One table in error.cpp holds every rule, so that every program prints the
+/// same pointer for the same failure; common/bats/troubleshooting.bats checks
+/// that each anchor it names is on both pages. nullopt when there is no entry.
+std::optional<Troubleshooting> troubleshooting_entry(int errnum, std::string_view context);
+
+/// @brief The pointer appended to an error's line for @p entry:
+/// ` (see docs/{en,zh}/troubleshooting.md#ts-pivot_root-EINVAL)`, or, when
+/// the machine's setup may be the cause,
+/// ` (run scripts/doctor.sh; see docs/{en,zh}/troubleshooting.md#ts-clone-ENOSPC)`.
+std::string troubleshooting_pointer(const Troubleshooting& entry);
+
+/// @brief The pointer for an error of @p errnum with @p context, or "" when
+/// the troubleshooting page has no entry for it.
+std::string troubleshooting_pointer(int errnum, std::string_view context);
 
 }  // namespace nslab

@@ -37,10 +37,12 @@ DOC=lab01-uts.md
 }
 
 @test "only the uts namespace differs from the host's" {
-  start_ct -- sleep 1
+  # COMMAND waits for the test's word (at most 10 s): it is there however slow the machine.
+  start_ct -- sh -c "n=0; until [ -e '$BATS_TEST_TMPDIR/go' ] || [ \$n -ge 200 ]; do sleep 0.05; n=\$((n + 1)); done"
   wait_for 5 child_of "$CT_PID"
   inside=$(child_of "$CT_PID")
   expect_namespaces "$inside" "$DOC#lab01-flag" "uts" "ipc mnt net pid user cgroup"
+  touch "$BATS_TEST_TMPDIR/go"
   finish_ct
   assert_success
 }
@@ -100,7 +102,7 @@ DOC=lab01-uts.md
 @test "COMMAND not found: 127; not executable: 126" {
   run -127 --separate-stderr ct -- /no/such/command
   assert_equal "$status" 127
-  assert_equal "$stderr" '01-uts: exec "/no/such/command": No such file or directory'
+  assert_equal "$stderr" '01-uts: exec "/no/such/command": No such file or directory (see docs/{en,zh}/troubleshooting.md#ts-exec-ENOENT)'
   touch "$BATS_TEST_TMPDIR/not-executable"
   run -126 --separate-stderr ct -- "$BATS_TEST_TMPDIR/not-executable"
   assert_equal "$status" 126
@@ -178,7 +180,7 @@ DOC=lab01-uts.md
     'echo 0 > /proc/sys/user/max_uts_namespaces && exec env NSLAB_GUARD="$1" "$2" -- true' sh "$NSLAB_GUARD_TOKEN" "$NSLAB_PROGRAM"
   assert_equal "$status" 125
   expect "the flags by name, the errno, and the limit that caused it" "$DOC#lab01-errors" -- \
-    grep -qxF '01-uts: clone(CLONE_NEWUTS|SIGCHLD): No space left on device (a namespace limit was reached, not a full disk: /proc/sys/user/max_uts_namespaces is 0 (as root, sysctl -w user.max_uts_namespaces=10000 raises it))' <<< "$stderr"
+    grep -qxF '01-uts: clone(CLONE_NEWUTS|SIGCHLD): No space left on device (a namespace limit was reached, not a full disk: /proc/sys/user/max_uts_namespaces is 0 (as root, sysctl -w user.max_uts_namespaces=10000 raises it)) (run scripts/doctor.sh; see docs/{en,zh}/troubleshooting.md#ts-clone-ENOSPC)' <<< "$stderr"
 }
 
 @test "an error line echoes no control byte and stays short" {

@@ -26,12 +26,14 @@ has_zombie_children() { [ -n "$(zombie_children_of "$1")" ]; }
 }
 
 @test "the host sees the container's PID 1 under its real PID" {
-  start_ct -- sleep 1
+  # COMMAND waits for the test's word (at most 10 s): it is there however slow the machine.
+  start_ct -- sh -c "n=0; until [ -e '$BATS_TEST_TMPDIR/go' ] || [ \$n -ge 200 ]; do sleep 0.05; n=\$((n + 1)); done"
   wait_for 5 child_of "$CT_PID"
   inside=$(child_of "$CT_PID")
   nspid=$(awk '/^NSpid:/ { $1 = ""; print }' "/proc/$inside/status")
   expect "NSpid lists the host's PID, then 1" "$DOC#lab03-flag" -- [ "$(echo $nspid)" = "$inside 1" ]
   expect_namespaces "$inside" "$DOC#lab03-flag" "pid ipc uts" "mnt net user"
+  touch "$BATS_TEST_TMPDIR/go"
   finish_ct
   assert_success
 }
@@ -138,7 +140,7 @@ has_zombie_children() { [ -n "$(zombie_children_of "$1")" ]; }
   assert_equal "$status" 125
   assert_equal "$stderr" "03-pid: --init takes no value"
   run -127 --separate-stderr ct --init -- no-such-command-here
-  assert_equal "$stderr" '03-pid: exec "no-such-command-here": No such file or directory'
+  assert_equal "$stderr" '03-pid: exec "no-such-command-here": No such file or directory (see docs/{en,zh}/troubleshooting.md#ts-exec-ENOENT)'
   touch "$BATS_TEST_TMPDIR/not-executable"
   run -126 --separate-stderr ct --init -- "$BATS_TEST_TMPDIR/not-executable"
   assert_equal "$(wc -l <<< "$stderr")" 1

@@ -35,10 +35,12 @@ DOC=lab04-mount.md
 }
 
 @test "the mnt namespace differs from the host's, along with pid, ipc and uts" {
-  start_ct -- sleep 1
+  # COMMAND waits for the test's word (at most 10 s): it is there however slow the machine.
+  start_ct -- sh -c "n=0; until [ -e '$BATS_TEST_TMPDIR/go' ] || [ \$n -ge 200 ]; do sleep 0.05; n=\$((n + 1)); done"
   wait_for 5 child_of "$CT_PID"
   inside=$(child_of "$CT_PID")
   expect_namespaces "$inside" "$DOC#lab04-flag" "mnt pid ipc uts" "net user"
+  touch "$BATS_TEST_TMPDIR/go"
   finish_ct
   assert_success
 }

@@ -1,17 +1,20 @@
 #!/usr/bin/env bats
-# Lab 05 — the exercises' answers: lo brought up with hand-written netlink, and
-# two containers wired to one bridge. Both run in a throw-away network namespace
-# (unshare --net), so that nothing they do can reach the host's network.
+# Lab 05 — the exercises' answers: lo brought up with hand-written netlink (1),
+# two containers wired to one bridge (2), and a network namespace kept alive by
+# a descriptor after its runtime was killed (3). Each runs in a throw-away
+# network namespace (unshare --net), so that nothing it does can reach the
+# host's network.
+# answers: 1=lo_up.cpp 2=bridge.sh 3=keep_alive.sh
 
 load ../../../common/bats/nslab
 NSLAB_LAB=05-net
 DOC=lab05-net.md
 
 lab_setup() {
-  LO_UP=$(dirname "$NSLAB_PROGRAM")/05-net-lo-up
-  [ -x "$LO_UP" ] || LO_UP=$NSLAB_BUILD_DIR/bin/solutions/05-net-lo-up
+  LO_UP=$(exercise_answer 05-net-lo-up)
   TCP_PROBE=$NSLAB_BUILD_DIR/bin/tests/tcp-probe
-  BRIDGE_SH=$NSLAB_SOURCE_DIR/solutions/05-net/exercises/bridge.sh
+  BRIDGE_SH=$(exercise_answer bridge.sh)
+  KEEP_ALIVE_SH=$(exercise_answer keep_alive.sh)
 }
 
 # Runs "$@", then prints the names of the links left in the namespace it ran in,
@@ -24,7 +27,7 @@ link_flags() {
   sed -E 's/^[^<]*<([^>]*)>.*/\1/; s/,/ /g' <<< "$1"
 }
 
-@test "exercise: lo comes up with one hand-written RTM_NEWLINK request" {
+@test "exercise 1: lo comes up with one hand-written RTM_NEWLINK request" {
   run unshare --net -- sh -c 'ip -o link show lo; "$1"; echo "exit $?"; ip -o link show lo' sh "$LO_UP"
   assert_success
   expect "in a fresh network namespace, lo starts DOWN (negative control)" "$DOC#lab05-ex1" -- \
@@ -34,7 +37,7 @@ link_flags() {
   expect "the host's lo is UP as it was" "$DOC#lab05-ex1" -- grep -qw UP <<< "$(link_flags "$(ip -o link show lo)")"
 }
 
-@test "exercise: 05-net-lo-up IFNAME sets another link up, and nothing else" {
+@test "exercise 1: 05-net-lo-up IFNAME sets another link up, and nothing else" {
   run unshare --net -- sh -c 'ip link add nslab-ex0 type veth peer name nslab-ex1 && "$1" nslab-ex0 &&
                               ip -o link show nslab-ex0; ip -o link show nslab-ex1; ip -o link show lo' sh "$LO_UP"
   assert_success
@@ -43,21 +46,21 @@ link_flags() {
     [ -z "$(link_flags "${lines[1]}" | grep -w UP)$(link_flags "${lines[2]}" | grep -w UP)" ]
 }
 
-@test "exercise: 05-net-lo-up with a link that does not exist: one line, exit 1" {
+@test "exercise 1: 05-net-lo-up with a link that does not exist: one line, exit 1" {
   run --separate-stderr unshare --net -- "$LO_UP" nslab-nosuch0
   assert_equal "$status" 1
   assert_equal "$stderr" '05-net-lo-up: if_nametoindex("nslab-nosuch0"): No such device'
   assert_equal "$output" ""
 }
 
-@test "exercise: the kernel's refusal comes back in the netlink reply, as errno" {
+@test "exercise 1: the kernel's refusal comes back in the netlink reply, as errno" {
   # Without CAP_NET_ADMIN, sendto() succeeds: the EPERM is in the NLMSG_ERROR answer.
   run --separate-stderr unshare --net -- setpriv --inh-caps=-net_admin --bounding-set=-net_admin -- "$LO_UP"
   assert_equal "$status" 1
   assert_equal "$stderr" "05-net-lo-up: RTM_NEWLINK lo IFF_UP: Operation not permitted"
 }
 
-@test "exercise: two containers on one host bridge reach each other" {
+@test "exercise 2: two containers on one host bridge reach each other" {
   [ -x "$TCP_PROBE" ] || { echo "no $TCP_PROBE: build the target tcp_probe" >&2; return 1; }
   run env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" unshare --net -- sh -c "$AND_THEN_LINKS" sh \
     "$BRIDGE_SH" "$NSLAB_PROGRAM" "$TCP_PROBE" 3>&-
@@ -78,7 +81,7 @@ link_flags() {
   expect "the host has no nslab-br0 (the script ran in a namespace of its own)" "$DOC#lab05-ex2" -- [ -z "$(ip -o link show nslab-br0 2>/dev/null)" ]
 }
 
-@test "exercise: the bridge script removes what it made when a step fails" {
+@test "exercise 2: the bridge script removes what it made when a step fails" {
   # /bin/false as the server: container 2 ends at once, after the network is built.
   run env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" unshare --net -- sh -c "$AND_THEN_LINKS" sh \
     "$BRIDGE_SH" "$NSLAB_PROGRAM" /bin/false 3>&-
@@ -93,4 +96,80 @@ link_flags() {
   assert_failure
   expect "an nslab-br0 made by someone else is left alone" "$DOC#lab05-ex2" -- [ "${lines[-1]}" = "links afterwards: lo nslab-br0" ]
   expect "and the containers started before the failure have ended" "$DOC#lab05-ex2" -- wait_for 5 nslab_no_guarded_processes
+}
+
+@test "exercise 2: bridge.sh with a wrong argument, or without root: one line, exit 2, nothing made" {
+  run --separate-stderr "$BRIDGE_SH" "$NSLAB_PROGRAM"
+  expect "one argument instead of two: the usage line, exit 2" "$DOC#lab05-ex2" -- \
+    [ "$status.$stderr" = "2.Usage: bridge.sh PATH/TO/05-net PATH/TO/tcp-probe" ]
+  run --separate-stderr "$BRIDGE_SH" "$NSLAB_PROGRAM" "$BATS_TEST_TMPDIR/no-such-probe"
+  expect "a program that is not there: exit 2, one line that names it" "$DOC#lab05-ex2" -- \
+    [ "$status.$stderr" = "2.bridge.sh: $BATS_TEST_TMPDIR/no-such-probe: not an executable file" ]
+  run --separate-stderr as_user "$BRIDGE_SH" "$NSLAB_PROGRAM" "$TCP_PROBE"
+  expect "as an unprivileged user: exit 2, one line that says root is needed" "$DOC#lab05-ex2" -- \
+    failed_with 2 '^bridge\.sh: needs root: '
+  expect "the host has no nslab-br0" "$DOC#lab05-ex2" -- link_gone nslab-br0
+}
+
+# --- exercise 3: keep a network namespace alive ----------------------------------
+
+# reported WHAT: the value of keep_alive.sh's report line "WHAT: VALUE".
+reported() {
+  sed -n "s/^$1: //p" <<< "$output"
+}
+
+@test "exercise 3: a descriptor on the namespace keeps the pair after SIGKILL of the runtime; closed, the pair goes" {
+  run env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" unshare --net -- sh -c "$AND_THEN_LINKS" sh \
+    "$KEEP_ALIVE_SH" "$NSLAB_PROGRAM" 3>&-
+  assert_success
+  expect "SIGKILL of the runtime ends the container too (PR_SET_PDEATHSIG)" "$DOC#lab05-ex3" -- \
+    [ "$(reported "container after the kill")" = gone ]
+  expect "but its host end stays, up, with its address, while fd 8 holds the namespace" "$DOC#lab05-ex3" -- \
+    [ "$(reported "host end after the kill")" = "UP 10.200.73.1/24" ]
+  expect "through fd 8, the container's eth0 is still there, with its address" "$DOC#lab05-ex3" -- \
+    [ "$(reported "held namespace after the kill")" = "lo 127.0.0.1/8, eth0 10.200.73.2/24" ]
+  expect "once fd 8 is closed, the kernel removes the pair" "$DOC#lab05-ex3" -- \
+    [ "$(reported "host end after the close")" = gone ]
+  expect "in the throw-away namespace, no link is left but lo" "$DOC#lab05-ex3" -- [ "${lines[-1]}" = "links afterwards: lo" ]
+  expect "nothing of the containers is left" "$DOC#lab05-ex3" -- wait_for 5 nslab_no_guarded_processes
+}
+
+@test "exercise 3: a container that ends by itself takes its pair along, even while a descriptor holds its namespace" {
+  run env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" unshare --net -- sh -c "$AND_THEN_LINKS" sh \
+    "$KEEP_ALIVE_SH" "$NSLAB_PROGRAM" 3>&-
+  assert_success
+  expect "its host end is gone as the runtime returns: the runtime deleted it" "$DOC#lab05-ex3" -- \
+    [ "$(reported "host end after a normal end")" = gone ]
+  expect "the held namespace is still there, with lo only: the pair went with the host end" "$DOC#lab05-ex3" -- \
+    [ "$(reported "held namespace after a normal end")" = "lo 127.0.0.1/8" ]
+  expect "no link is left but lo" "$DOC#lab05-ex3" -- [ "${lines[-1]}" = "links afterwards: lo" ]
+}
+
+@test "exercise 3: negative control: with nothing holding the namespace, the pair goes after SIGKILL of the runtime" {
+  # The same kill as keep_alive.sh's first run, without the descriptor.
+  # shellcheck disable=SC2016  # expanded by sh -c
+  run env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" unshare --net -- sh -c '
+    "$1" --veth 10.200.75.1/24,10.200.75.2/24 -- sleep 30 & r=$!
+    for i in $(seq 50); do
+      c=$(cat /proc/$r/task/*/children 2>/dev/null | cut -d" " -f1)
+      [ -n "$c" ] && ip link show "nslab-$c" >/dev/null 2>&1 && { echo "made: nslab-$c"; break; }
+      sleep 0.1
+    done
+    kill -KILL $r; wait $r 2>/dev/null
+    for i in $(seq 50); do ip link show "nslab-$c" >/dev/null 2>&1 || { echo gone; exit 0; }; sleep 0.1; done
+    echo "still there"' sh "$NSLAB_PROGRAM" 3>&-
+  expect "the host end was made (positive control)" "$DOC#lab05-teardown" -- grep -qxE 'made: nslab-[0-9]+' <<< "${lines[0]}"
+  expect "and is gone within 5 s: only a holder keeps it" "$DOC#lab05-ex3" -- [ "${lines[1]:-}" = gone ]
+  expect "nothing of the container is left" "$DOC#lab05-ex3" -- wait_for 5 nslab_no_guarded_processes
+}
+
+@test "exercise 3: keep_alive.sh with a wrong argument, or without root: one line, exit 2" {
+  run --separate-stderr "$KEEP_ALIVE_SH"
+  expect "no argument: the usage line, exit 2" "$DOC#lab05-ex3" -- [ "$status.$stderr" = "2.Usage: keep_alive.sh PATH/TO/05-net" ]
+  run --separate-stderr "$KEEP_ALIVE_SH" "$BATS_TEST_TMPDIR/no-such-runtime"
+  expect "a program that is not there: exit 2, one line that names it" "$DOC#lab05-ex3" -- \
+    [ "$status.$stderr" = "2.keep_alive.sh: $BATS_TEST_TMPDIR/no-such-runtime: not an executable file" ]
+  run --separate-stderr as_user "$KEEP_ALIVE_SH" "$NSLAB_PROGRAM"
+  expect "as an unprivileged user: exit 2, one line that says root is needed" "$DOC#lab05-ex3" -- \
+    failed_with 2 '^keep_alive\.sh: needs root: '
 }

@@ -240,7 +240,7 @@ start_waiting_ct() {
   assert_success
   expect "the held namespace is still alive: the test holds it (positive control)" "$DOC#lab05-teardown" -- \
     nsenter --net=/proc/self/fd/8 ip link show dev lo
-  expect "the host end $HOST_END is gone the moment the runtime returns" "$DOC#lab05-teardown" -- link_gone "$HOST_END"
+  expect "the host end $HOST_END is gone the moment the runtime returns" "$DOC#lab05-teardown" --hint veth-left -- link_gone "$HOST_END"
   run nsenter --net=/proc/self/fd/8 ip -o link
   expect "and eth0 went with it: the pair is deleted together" "$DOC#lab05-teardown" -- [ -z "$(grep eth0 <<< "$output")" ]
   exec 8<&-
@@ -255,7 +255,7 @@ start_waiting_ct() {
     status=0
     stderr=$(ct --veth 10.200.9.1/24,10.200.9.2/24 -- /no/such/command 2>&1 >/dev/null) || status=$?
     expect "exit status 127 (round $round)" "$DOC#lab05-teardown" -- [ "$status" -eq 127 ]
-    assert_equal "$stderr" '05-net: exec "/no/such/command": No such file or directory'
+    assert_equal "$stderr" '05-net: exec "/no/such/command": No such file or directory (see docs/{en,zh}/troubleshooting.md#ts-exec-ENOENT)'
     expect_host_net_unchanged "$DOC#lab05-teardown"
   done
 }
@@ -269,7 +269,7 @@ start_waiting_ct() {
   kill -TERM "$CT_PID"
   finish_ct 3
   expect "COMMAND's TERM trap ran (exit 42)" "$DOC#lab05-teardown" -- [ "$status" -eq 42 ]
-  expect "the host end is gone at once, although the test holds the namespace" "$DOC#lab05-teardown" -- link_gone "$(host_end_of "$CHILD")"
+  expect "the host end is gone at once, although the test holds the namespace" "$DOC#lab05-teardown" --hint veth-left -- link_gone "$(host_end_of "$CHILD")"
   exec 8<&-
   expect_host_net_unchanged "$DOC#lab05-teardown"
 }
@@ -282,7 +282,7 @@ start_waiting_ct() {
   kill -INT "$CT_PID"
   finish_ct 3
   expect "COMMAND's INT trap ran (exit 43)" "$DOC#lab05-teardown" -- [ "$status" -eq 43 ]
-  expect "the host end is gone at once, although the test holds the namespace" "$DOC#lab05-teardown" -- link_gone "$(host_end_of "$CHILD")"
+  expect "the host end is gone at once, although the test holds the namespace" "$DOC#lab05-teardown" --hint veth-left -- link_gone "$(host_end_of "$CHILD")"
   exec 8<&-
   expect_host_net_unchanged "$DOC#lab05-teardown"
 }
@@ -293,7 +293,7 @@ start_waiting_ct() {
   kill -KILL "$CHILD"
   finish_ct 3
   expect "the runtime returns 128+9" "$DOC#lab05-teardown" -- [ "$status" -eq 137 ]
-  expect "the host end is gone at once, although the test holds the namespace" "$DOC#lab05-teardown" -- link_gone "$HOST_END"
+  expect "the host end is gone at once, although the test holds the namespace" "$DOC#lab05-teardown" --hint veth-left -- link_gone "$HOST_END"
   exec 8<&-
   expect_host_net_unchanged "$DOC#lab05-teardown"
 }
@@ -372,7 +372,7 @@ in_host_with_address() {
   run --separate-stderr unshare --user --map-root-user env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" "$NSLAB_PROGRAM" \
     --veth 10.200.20.1/24,10.200.20.2/24 -- true
   expect "--veth from a user namespace of our own: the CAP_NET_ADMIN line" "$DOC#lab05-errors" -- \
-    [ "$stderr" = "05-net: --veth needs CAP_NET_ADMIN on the host: run as root, or drop --veth" ]
+    [ "$stderr" = "05-net: --veth needs CAP_NET_ADMIN on the host: run as root, or drop --veth (see docs/{en,zh}/troubleshooting.md#ts-veth-root)" ]
   expect_host_net_unchanged "$DOC#lab05-errors"
 }
 
@@ -381,7 +381,7 @@ in_host_with_address() {
   run --separate-stderr setpriv --inh-caps=-net_admin --bounding-set=-net_admin -- \
     env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" "$NSLAB_PROGRAM" --veth 10.200.17.1/24,10.200.17.2/24 -- touch "$T/ran"
   expect "exit status 125" "$DOC#lab05-errors" -- [ "$status" -eq 125 ]
-  assert_equal "$stderr" "05-net: --veth needs CAP_NET_ADMIN on the host: run as root, or drop --veth"
+  assert_equal "$stderr" "05-net: --veth needs CAP_NET_ADMIN on the host: run as root, or drop --veth (see docs/{en,zh}/troubleshooting.md#ts-veth-root)"
   expect "COMMAND never ran" "$DOC#lab05-errors" -- [ ! -e "$T/ran" ]
   expect_host_net_unchanged "$DOC#lab05-errors"
 }

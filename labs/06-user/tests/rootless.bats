@@ -185,7 +185,7 @@ start_waiting_ct() {
   run --separate-stderr ct --veth 10.200.30.1/24,10.200.30.2/24 -- touch "$USER_DIR/ran"
   expect "exit status 125" "$DOC#lab06-rootless" -- [ "$status" -eq 125 ]
   expect "the line says what --veth needs" "$DOC#lab06-rootless" -- \
-    [ "$stderr" = "06-user: --veth needs CAP_NET_ADMIN on the host: run as root, or drop --veth" ]
+    [ "$stderr" = "06-user: --veth needs CAP_NET_ADMIN on the host: run as root, or drop --veth (see docs/{en,zh}/troubleshooting.md#ts-veth-root)" ]
   expect "COMMAND never ran" "$DOC#lab06-rootless" -- [ ! -e "$USER_DIR/ran" ]
   expect "the host's links and addresses are as they were" "$DOC#lab06-rootless" -- [ "$(host_net_state)" = "$before" ]
 }

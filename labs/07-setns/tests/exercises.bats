@@ -5,18 +5,17 @@
 # (07-setns-pidfd), and getpid() unchanged by setns into a PID namespace
 # (07-setns-getpid). The bind mounts are made in a mount namespace of the
 # test's own, private, so that none can reach the host, and all vanish with it.
+# answers: 1=join_file.cpp 2=pidfd_join.cpp 3=getpid_after_setns.cpp
 
 load ../../../common/bats/nslab
 NSLAB_LAB=07-setns
 NSLAB_ROOT_WHY="the exercises join namespaces of other processes and bind-mount their files, which needs root"
 DOC=lab07-setns.md
 
-# exercise_program NAME: 07-setns-NAME next to the program under test, or else the reference one.
+# exercise_program NAME: the answer 07-setns-NAME (exercise_answer, nslab.bash):
+# the learner's, next to the program under test, or else the reference one.
 exercise_program() {
-  local program
-  program=$(dirname "$NSLAB_PROGRAM")/07-setns-$1
-  [ -x "$program" ] || program=$NSLAB_BUILD_DIR/bin/solutions/07-setns-$1
-  echo "$program"
+  exercise_answer "07-setns-$1"
 }
 
 lab_setup() {
@@ -101,11 +100,6 @@ no_line_with() {
   ! grep -qF -- "$1" "$2"
 }
 
-# failed_with STATUS REGEX: the last run exited STATUS, with one line on stderr matching REGEX.
-failed_with() {
-  [ "$status" -eq "$1" ] && is_one_line_matching "$stderr" "$2"
-}
-
 # one_level_down NSPID PID: NSPID (an NSpid line's PIDs, "4243 2" or "4243,2")
 # names a process numbered in one PID namespace below ours, as PID there.
 one_level_down() {
@@ -116,7 +110,7 @@ one_level_down() {
 
 # --- exercise 1: keep a namespace alive, then join it ---------------------------
 
-@test "exercise: a UTS namespace bind-mounted from /proc/PID/ns outlives its last process, and 07-setns-join-file joins it" {
+@test "exercise 1: a UTS namespace bind-mounted from /proc/PID/ns outlives its last process, and 07-setns-join-file joins it" {
   start_private_mounts
   start_sleeping_ct --hostname kept
   kept=$(ns_of "$CHILD" uts)
@@ -149,7 +143,7 @@ one_level_down() {
     failed_with 125 '^07-setns-join-file: ioctl\(".*", NS_GET_NSTYPE\): Inappropriate ioctl for device: not a namespace file'
 }
 
-@test "exercise: 07-setns-join-file forks into a PID namespace; one kept by a bind mount after its init has gone takes no process" {
+@test "exercise 1: 07-setns-join-file forks into a PID namespace; one kept by a bind mount after its init has gone takes no process" {
   start_private_mounts
   start_sleeping_ct
   container_pid=$(ns_of "$CHILD" pid)
@@ -170,7 +164,7 @@ one_level_down() {
     failed_with 125 '^07-setns-join-file: fork: Cannot allocate memory: the PID namespace joined has lost its init'
 }
 
-@test "exercise: 07-setns-join-file with a regular file or a missing one: one line, exit 125, nothing run" {
+@test "exercise 1: 07-setns-join-file with a regular file or a missing one: one line, exit 125, nothing run" {
   touch "$BATS_TEST_TMPDIR/plain"
   run --separate-stderr "$JOIN_FILE" "$BATS_TEST_TMPDIR/plain" echo ran
   expect "a regular file is not a namespace file: exit 125, one line that says why (ENOTTY from NS_GET_NSTYPE)" "$DOC#lab07-ex1" -- \
@@ -189,7 +183,7 @@ one_level_down() {
 
 # --- exercise 2: join with a pidfd ----------------------------------------------
 
-@test "exercise: 07-setns-pidfd sees what 07-setns --enter sees: hostname, processes, every namespace" {
+@test "exercise 2: 07-setns-pidfd sees what 07-setns --enter sees: hostname, processes, every namespace" {
   start_sleeping_ct --hostname box
   run --separate-stderr "$PIDFD_JOIN" "$CHILD" sh -c "$SEEN"
   expect "07-setns-pidfd PID COMMAND runs COMMAND, exit 0" "$DOC#lab07-ex2" -- [ "$status" -eq 0 ]
@@ -208,7 +202,7 @@ one_level_down() {
   stop_ct
 }
 
-@test "exercise: 07-setns-pidfd joins a rootless container as root, and as its owner, who cannot join its UTS namespace alone" {
+@test "exercise 2: 07-setns-pidfd joins a rootless container as root, and as its owner, who cannot join its UTS namespace alone" {
   requires_userns
   USER_DIR=$(mktemp -d /tmp/nslab-rootless.XXXXXX)
   chmod 755 "$USER_DIR"
@@ -240,7 +234,7 @@ one_level_down() {
   stop_ct
 }
 
-@test "exercise: 07-setns-pidfd with no such process, no number, or a process in our own namespaces: one line, exit 125" {
+@test "exercise 2: 07-setns-pidfd with no such process, no number, or a process in our own namespaces: one line, exit 125" {
   run --separate-stderr "$PIDFD_JOIN" 4194304 echo ran
   expect "a PID no process has: exit 125, and nothing run" "$DOC#lab07-ex2" -- [ "$status.$output" = "125." ]
   assert_equal "$stderr" "07-setns-pidfd: pidfd_open(4194304): No such process"
@@ -254,7 +248,7 @@ one_level_down() {
 
 # --- exercise 3: getpid() after setns -------------------------------------------
 
-@test "exercise: after setns into a PID namespace getpid() is unchanged; only a child is numbered in the container" {
+@test "exercise 3: after setns into a PID namespace getpid() is unchanged; only a child is numbered in the container" {
   start_sleeping_ct
   container_pid=$(ns_of "$CHILD" pid)
   host_pid=$(ns_of $$ pid)
@@ -278,7 +272,7 @@ one_level_down() {
   stop_ct
 }
 
-@test "exercise: 07-setns-getpid into our own PID namespace: the child is numbered as we are (negative control), errors 125" {
+@test "exercise 3: 07-setns-getpid into our own PID namespace: the child is numbered as we are (negative control), errors 125" {
   run --separate-stderr "$GETPID" $$
   assert_success
   host_pid=$(ns_of $$ pid)

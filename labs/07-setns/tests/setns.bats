@@ -239,7 +239,7 @@ expect_only_target_left() {
   expect "killed by SIGKILL: 128+9" "$DOC#lab07-fork" -- [ "$status" -eq 137 ]
   # COMMAND not found: 127 (run -127 checks it).
   run -127 --separate-stderr ct_enter "$TARGET" -- /no/such/command
-  assert_equal "$stderr" '07-setns: exec "/no/such/command": No such file or directory'
+  assert_equal "$stderr" '07-setns: exec "/no/such/command": No such file or directory (see docs/{en,zh}/troubleshooting.md#ts-exec-ENOENT)'
   printf '#!/bin/sh\necho ran\n' > "$T/not-executable"
   chmod 644 "$T/not-executable"
   run --separate-stderr ct_enter "$TARGET" -- "$T/not-executable"
@@ -454,7 +454,7 @@ expect_only_target_left() {
   expect "process $dead has ended (the test's own)" "$DOC" -- [ ! -e "/proc/$dead" ]
   run --separate-stderr ct_enter "$dead" -- touch "$T/ran"
   expect "exit status 125" "$DOC#lab07-errors" -- [ "$status" -eq 125 ]
-  assert_equal "$stderr" "07-setns: --enter $dead: there is no process $dead"
+  assert_equal "$stderr" "07-setns: --enter $dead: there is no process $dead (see docs/{en,zh}/troubleshooting.md#ts-enter-ESRCH)"
   # A zombie inside a container: its first process, sleep, never reaps it.
   start_target -- sh -c 'true & exec sleep 100'
   expect "the container holds a zombie" "$DOC" -- \
@@ -463,7 +463,7 @@ expect_only_target_left() {
   run --separate-stderr ct_enter "$zombie" -- touch "$T/ran"
   expect "a zombie: exit status 125" "$DOC#lab07-errors" -- [ "$status" -eq 125 ]
   expect "one line that says it has exited" "$DOC#lab07-errors" -- \
-    [ "$stderr" = "07-setns: --enter $zombie: process $zombie has exited (a zombie its parent has not reaped): nothing left to join" ]
+    [ "$stderr" = "07-setns: --enter $zombie: process $zombie has exited (a zombie its parent has not reaped): nothing left to join (see docs/{en,zh}/troubleshooting.md#ts-enter-ESRCH)" ]
   run ct_enter "$TARGET" -- true
   expect "the container's live first process is joined (positive control)" "$DOC" -- [ "$status" -eq 0 ]
   expect "COMMAND never ran" "$DOC" -- [ ! -e "$T/ran" ]
@@ -585,7 +585,7 @@ expect_only_target_left() {
   expect "exit status 125" "$DOC#lab07-errors" -- [ "$status" -eq 125 ]
   expect "COMMAND never ran" "$DOC#lab07-errors" -- lacks "$output" RAN
   expect "one line: it exited while being joined" "$DOC#lab07-errors" -- \
-    is_one_line_matching "$stderr" '^07-setns: --enter [0-9]+: process [0-9]+ exited while being joined$'
+    is_one_line_matching "$stderr" '^07-setns: --enter [0-9]+: process [0-9]+ exited while being joined \(see docs/\{en,zh\}/troubleshooting\.md#ts-enter-ESRCH\)$'
 }
 
 @test "--pid-file leaves alone what is not a pid file: a file of other content, a FIFO; replaces a stale one" {
