@@ -258,6 +258,8 @@ hint_from_output() {
     echo "shared-$kind"
   elif grep -qE 'open /proc/[0-9]+/ns/[a-z_]+: No such file or directory' <<< "$said"; then
     echo opened-while-joining
+  elif grep -qE 'open /proc/[0-9]+/(uid_map|gid_map|setgroups): Permission denied|is not mapped in this user namespace' <<< "$said"; then
+    echo ran-before-maps
   fi
   return 0
 }

@@ -86,15 +86,17 @@ no_process() {
 
 # enter_hint TARGET: the mistake that what a joined COMMAND reported ($output,
 # REPORT's lines; $stderr) is the sign of, as the ID of its hint
-# (common/bats/hints.txt): a namespace file that could not be opened once
-# another namespace was joined; a COMMAND with a PID above 1 that the
+# (common/bats/hints.txt): what the runtime's own words name (hint_from_output,
+# e.g. a namespace file that could not be opened once another namespace was
+# joined); a COMMAND with a PID above 1 that the
 # container's /proc does not list (it is not in the PID namespace joined); a
 # user namespace other than the target's.
 enter_hint() {
-  local user
+  local user said
   user=$(grep -m1 '^user ' <<< "$output")
-  if grep -qE 'open /proc/[0-9]+/ns/[a-z_]+: No such file or directory' <<< "${stderr:-}"; then
-    echo opened-while-joining
+  said=$(hint_from_output)
+  if [ -n "$said" ]; then
+    echo "$said"
   elif grep -qx pid-above-1 <<< "$output" && ! grep -qx pid-in-proc <<< "$output"; then
     echo no-fork-after-setns
   elif [ -n "$user" ] && [ "$user" != "$(namespaces_of "$1" | grep -m1 '^user ')" ]; then
