@@ -42,10 +42,6 @@ ParseResult Parser::parse(const std::vector<std::string>& args) const {
       break;
     }
     if (word.size() < 2 || word[0] != '-') break;  // COMMAND starts here
-    if (word == "-h" || word == "--help") {
-      result.help = true;
-      continue;
-    }
     std::string_view name = word;
     std::string_view inline_value;
     bool has_inline_value = false;
@@ -54,8 +50,17 @@ ParseResult Parser::parse(const std::vector<std::string>& args) const {
       name = name.substr(0, eq);
       has_inline_value = true;
     }
+    if (name == "-h" || name == "--help") {
+      if (has_inline_value) throw UsageError("--help takes no value");
+      result.help = true;
+      continue;
+    }
     const Option* option = find(name);
-    if (option == nullptr) throw UsageError("unknown option " + printable(name, 40) + " (see --help)");
+    // "--=x" names no option at all: shown whole, not as a bare "--".
+    if (option == nullptr) {
+      throw UsageError("unknown option " + printable(name == "--" ? std::string_view(word) : name, 40) +
+                       " (see --help)");
+    }
     result.given.push_back(option->long_name);
     if (option->flag != nullptr) {
       if (has_inline_value) throw UsageError(std::string(name) + " takes no value");

@@ -83,7 +83,7 @@ TEST(ParseCpus, GivesTheQuotaInMicrosecondsPerTenthOfASecond) {
 }
 
 TEST(ParseCpus, RefusesTooLittleTooMuchAndWords) {
-  for (const char* bad : {"abc", "", ".5", "5.", "-1", "0,5", "1e-1", "0.123456", "0.5 ", "9999999"}) {
+  for (const char* bad : {"abc", "", ".5", "5.", "-1", "0,5", "1e-1", "0.123456", "0.5 "}) {
     expect_refused("--cpus", bad, [bad] { (void)parse_cpus(bad, 2); }, "expected a number of CPUs");
   }
   for (const char* small : {"0", "0.0", "0.009", "0.00001"}) {
@@ -91,6 +91,18 @@ TEST(ParseCpus, RefusesTooLittleTooMuchAndWords) {
   }
   expect_refused("--cpus", "2.5", [] { (void)parse_cpus("2.5", 2); }, "this machine has 2 CPUs online");
   expect_refused("--cpus", "1.5", [] { (void)parse_cpus("1.5", 1); }, "this machine has 1 CPU online");
+}
+
+TEST(ParseCpus, AWholeNumberTooLargeIsTooManyCpusNotAMalformedOne) {
+  // A number of CPUs still, however many digits: what is wrong is the machine's size.
+  for (const char* many : {"3", "9999999", "9223372036854775808", "18446744073709551616"}) {
+    expect_refused("--cpus", many, [many] { (void)parse_cpus(many, 2); }, "this machine has 2 CPUs online");
+  }
+  const std::string huge(131000, '9');
+  expect_refused("--cpus", "9...9", [&huge] { (void)parse_cpus(huge, 2); }, "this machine has 2 CPUs online");
+  const auto e = error_from([&huge] { (void)parse_cpus(huge, 2); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_LT(std::string(e->what()).size(), 200U) << "the value is shortened in the message";
 }
 
 // ---- NSLAB_CGROUP_BASE ------------------------------------------------------------

@@ -126,6 +126,29 @@ TEST_F(ParserTest, FlagGivenAValueIsAUsageError) {
   EXPECT_FALSE(verbose);
 }
 
+TEST_F(ParserTest, HelpGivenAValueIsAUsageErrorNotAnUnknownOption) {
+  EXPECT_EQ(usage_error({"--help=yes"}), "--help takes no value");
+  EXPECT_EQ(usage_error({"--help="}), "--help takes no value");
+  EXPECT_EQ(usage_error({"-h=1"}), "unknown option -h=1 (see --help)") << "as -v=1: short options take no '='";
+}
+
+TEST_F(ParserTest, HelpDoesNotHideABadOptionAfterIt) {
+  EXPECT_EQ(usage_error({"--help", "--nope"}), "unknown option --nope (see --help)");
+}
+
+TEST_F(ParserTest, AnEqualsSignAfterTheDoubleDashIsShownWhole) {
+  EXPECT_EQ(usage_error({"--=x"}), "unknown option --=x (see --help)") << "not a bare \"--\", which reads as the end of options";
+  EXPECT_EQ(usage_error({"--="}), "unknown option --= (see --help)");
+}
+
+TEST_F(ParserTest, AnUnknownOptionIsShownInOneLineAndShortened) {
+  EXPECT_EQ(usage_error({"--a\nb"}), "unknown option --a\\nb (see --help)");
+  EXPECT_EQ(usage_error({"--x\x1b[31m\t\x01"}), "unknown option --x\\x1b[31m\\t\\x01 (see --help)");
+  const std::string message = usage_error({"--" + std::string(131000, 'a')});
+  EXPECT_NE(message.find("... (131002 bytes) (see --help)"), std::string::npos) << message;
+  EXPECT_LT(message.size(), 100U);
+}
+
 TEST_F(ParserTest, DoubleDashEndsTheOptions) {
   const cli::ParseResult result = parser.parse({"-v", "--", "--init", "-h"});
   EXPECT_EQ(result.command, (Words{"--init", "-h"}));

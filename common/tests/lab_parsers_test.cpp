@@ -64,7 +64,10 @@ TEST(UtsNamespace, HostnameOptionChecksItsValue) {
   cli::Parser parser("01-uts", "test");
   uts.add_options(parser);
   EXPECT_NO_THROW((void)parser.parse({"--hostname", "box"}));
-  const auto e = error_from([&parser] { (void)parser.parse({"--hostname", std::string(65, 'a')}); });
+  UtsNamespace fresh;  // one command line per module: a second --hostname is refused
+  cli::Parser fresh_parser("01-uts", "test");
+  fresh.add_options(fresh_parser);
+  const auto e = error_from([&fresh_parser] { (void)fresh_parser.parse({"--hostname", std::string(65, 'a')}); });
   ASSERT_TRUE(e.has_value()) << "--hostname must reject a name sethostname(2) would refuse";
   EXPECT_NE(std::string(e->what()).find("HOST_NAME_MAX"), std::string::npos) << e->what();
   EXPECT_EQ(uts.clone_flags(), CLONE_NEWUTS);
@@ -226,6 +229,39 @@ TEST_F(CheckRootfs, MountPointsThatShareADirectoryAreRefused) {
   const auto e = error_from([&dir] { (void)check_rootfs(dir); });
   ASSERT_TRUE(e.has_value()) << "dev -> tmp: /dev would be hidden under /tmp";
   EXPECT_NE(std::string(e->what()).find("dev and tmp lead to the same directory"), std::string::npos) << e->what();
+}
+
+TEST(CheckHostname, AHugeNameIsRefusedForItsLengthNotForItsBytes) {
+  const auto message = hostname_usage_error(std::string(131000, 'a'));
+  ASSERT_TRUE(message.has_value());
+  EXPECT_EQ(*message, "--hostname: the name is 131000 bytes; the kernel allows at most 64 (HOST_NAME_MAX)")
+      << "a long name of plain letters holds no control byte";
+}
+
+TEST(UtsNamespace, HostnameGivenTwiceIsRefused) {
+  UtsNamespace uts;
+  cli::Parser parser("01-uts", "test");
+  uts.add_options(parser);
+  const auto e = error_from([&parser] { (void)parser.parse({"--hostname", "a", "--hostname=b"}); });
+  ASSERT_TRUE(e.has_value()) << "the second name would silently win";
+  EXPECT_STREQ(e->what(), "--hostname given twice: a container has one name");
+}
+
+TEST(MountNamespace, RootfsEmptyOrGivenTwiceIsRefusedWhileParsing) {
+  {
+    MountNamespace mnt;
+    cli::Parser parser("04-mount", "test");
+    mnt.add_options(parser);
+    const auto e = error_from([&parser] { (void)parser.parse({"--rootfs="}); });
+    ASSERT_TRUE(e.has_value());
+    EXPECT_STREQ(e->what(), "--rootfs: expected a directory");
+  }
+  MountNamespace mnt;
+  cli::Parser parser("04-mount", "test");
+  mnt.add_options(parser);
+  const auto e = error_from([&parser] { (void)parser.parse({"--rootfs", "/a", "--rootfs", "/b"}); });
+  ASSERT_TRUE(e.has_value()) << "the second root would silently win";
+  EXPECT_STREQ(e->what(), "--rootfs given twice: a container has one root");
 }
 
 TEST(RefuseDirectoriesOnStandardFds, ADirectoryOnStdinIsRefused) {

@@ -246,6 +246,31 @@ TEST(Pipeline, AnotherModulesOptionIsRefusedWhenJoining) {
   EXPECT_EQ(log.text(), "") << "refused before any step";
 }
 
+// A careless module: its option's handler puts the value, raw, in its error.
+class EchoingModule : public Module {
+ public:
+  [[nodiscard]] std::string_view name() const override { return "echo"; }
+  void add_options(cli::Parser& parser) override {
+    parser.add_value("raw", "VALUE", "an option whose error holds its value as given", [](std::string_view value) {
+      throw UsageError("--raw: bad value " + std::string(value));
+    });
+  }
+  void prepare(Context&) override {}
+};
+
+TEST(Pipeline, AnErrorIsOneLineOnStderrWhateverItHolds) {
+  EchoingModule echo;
+  const Outcome control = run_pipeline({&echo}, {"--raw", "a\nb\tc\x1b[2J\x01\x7f\xc2\x9b\xff"});
+  EXPECT_EQ(control.status, 125);
+  EXPECT_EQ(control.stderr, "99-test: --raw: bad value a\\nb\\tc\\x1b[2J\\x01\\x7f\\xc2\\x9b\\xff\n")
+      << "a newline, a tab, ESC, C0 and C1 controls and a byte that is not UTF-8, escaped";
+  const Outcome huge = run_pipeline({&echo}, {"--raw", std::string(131000, 'a')});
+  EXPECT_EQ(huge.status, 125);
+  EXPECT_EQ(huge.stderr.find('\n'), huge.stderr.size() - 1) << "one line";
+  EXPECT_LT(huge.stderr.size(), 1200U) << "shortened, saying how long it was";
+  EXPECT_NE(huge.stderr.find("... (131017 bytes)"), std::string::npos) << huge.stderr.substr(0, 200);
+}
+
 TEST(SafetyNet, AForgottenCloneFlagStopsTheModuleBeforeItActs) {
   const StepLog log;
   Recording uts("uts", log);

@@ -1,6 +1,10 @@
 // Lab 07's values: the PID that --enter takes, and the order in which the
 // namespaces of a container are joined.
 
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <set>
 #include <string>
 #include <string_view>
@@ -11,6 +15,7 @@
 #include "test_support.hpp"
 
 #include "07-setns/setns.hpp"
+#include "nslab/cli.hpp"
 #include "nslab/error.hpp"
 #include "nslab/namespaces.hpp"
 
@@ -45,6 +50,40 @@ TEST(ParsePid, RefusesWithAUsageError) {
   // A usage error, like every bad option value: exit 125, one line.
   EXPECT_THROW((void)parse_pid("abc"), UsageError);
   EXPECT_THROW((void)parse_pid("0"), UsageError);
+}
+
+// ---- --pid-file: refused before anything exists ------------------------------
+
+// The message of the Error that prepare() throws for --pid-file FILE ("" when none).
+std::string pid_file_refusal(const std::string& file) {
+  EnterContainer enter;
+  cli::Parser parser("07-setns", "test");
+  enter.add_options(parser);
+  (void)parser.parse({"--pid-file", file});
+  Context ctx{.program = "07-setns", .command = {}, .narrator = Narrator("07-setns", false), .environment = {},
+              .runtime_namespaces = {}};
+  const auto e = error_from([&enter, &ctx] { enter.prepare(ctx); });
+  return e ? e->what() : "";
+}
+
+TEST(PidFile, ANameTooLongForItsTemporaryNameIsRefusedBeforeTheContainerStarts) {
+  std::string dir = "/tmp/nslab-pid-file-test.XXXXXX";
+  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  // Written first as ".NAME.XXXXXX" beside it: 8 bytes more than NAME, within NAME_MAX.
+  EXPECT_EQ(pid_file_refusal(dir + "/" + std::string(NAME_MAX - 8, 'a')), "") << "the longest name that fits";
+  const std::string refused = pid_file_refusal(dir + "/" + std::string(NAME_MAX - 7, 'a'));
+  EXPECT_NE(refused.find("too long a name (at most 247 bytes for the file"), std::string::npos) << refused;
+  const std::string huge = pid_file_refusal(std::string(131000, 'a'));
+  EXPECT_NE(huge.find("File name too long"), std::string::npos) << huge;
+  EXPECT_NE(huge.find("... (131000 bytes)"), std::string::npos) << "shortened: " << huge;
+  EXPECT_EQ(::rmdir(dir.c_str()), 0) << "prepare() created nothing in " << dir;
+}
+
+TEST(PidFile, APathThroughAFileIsRefusedBeforeTheContainerStarts) {
+  // As root, access(2) grants W_OK|X_OK on an executable file: the path itself must be checked.
+  const std::string refused = pid_file_refusal("/proc/self/exe/");
+  EXPECT_NE(refused.find("--pid-file \"/proc/self/exe/\": Not a directory"), std::string::npos) << refused;
+  EXPECT_NE(pid_file_refusal("/proc/self/exe/x").find("Not a directory"), std::string::npos);
 }
 
 // ---- join_order ---------------------------------------------------------------

@@ -28,22 +28,24 @@ std::string current_hostname() {
 
 void check_hostname(std::string_view name) {
   if (name.empty()) throw UsageError("--hostname: the name is empty");
-  // The kernel takes any bytes, but a newline or an escape sequence in a
-  // hostname would be printed raw by every program that shows it.
-  if (printable(name, HOST_NAME_MAX + 1) != name) {
-    throw UsageError("--hostname: the name holds a control byte or is not UTF-8: " + quoted(name));
-  }
   // sethostname(2) fails with EINVAL beyond HOST_NAME_MAX; say so before cloning.
+  // (First: printable() below shortens a long name, which is no control byte.)
   if (name.size() > HOST_NAME_MAX) {
     throw UsageError("--hostname: the name is " + std::to_string(name.size()) +
                      " bytes; the kernel allows at most " + std::to_string(HOST_NAME_MAX) +
                      " (HOST_NAME_MAX)");
+  }
+  // The kernel takes any bytes, but a newline or an escape sequence in a
+  // hostname would be printed raw by every program that shows it.
+  if (printable(name, HOST_NAME_MAX) != name) {
+    throw UsageError("--hostname: the name holds a control byte or is not UTF-8: " + quoted(name));
   }
 }
 
 void UtsNamespace::add_options(cli::Parser& parser) {
   parser.add_value("hostname", "NAME", "set the hostname inside the container",
                    [this](std::string_view value) {
+                     if (hostname_) throw UsageError("--hostname given twice: a container has one name");
                      check_hostname(value);
                      hostname_ = std::string(value);
                    });

@@ -263,7 +263,11 @@ void MountNamespace::add_options(cli::Parser& parser) {
   parser.add_value("rootfs", "DIR",
                    "pivot_root into DIR, with its own /proc, a minimal /dev and a tmpfs /tmp; COMMAND "
                    "starts with a clean environment (PATH, HOME, TERM)",
-                   [this](std::string_view value) { rootfs_arg_ = std::string(value); });
+                   [this](std::string_view value) {
+                     if (value.empty()) throw UsageError("--rootfs: expected a directory");
+                     if (rootfs_arg_) throw UsageError("--rootfs given twice: a container has one root");
+                     rootfs_arg_ = std::string(value);
+                   });
   parser.add_value("env", "NAME=VALUE", "set a variable in COMMAND's environment (repeatable)",
                    [this](std::string_view value) {
                      check_env_assignment(value);

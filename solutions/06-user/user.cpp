@@ -146,10 +146,12 @@ IdRange parse_id_range(std::string_view text, std::string_view option) {
     const auto colon = rest.find(':');
     const std::string_view word = rest.substr(0, i + 1 < numbers.size() ? colon : std::string_view::npos);
     const auto [end, ec] = std::from_chars(word.data(), word.data() + word.size(), numbers[i]);
-    if (word.empty() || ec != std::errc() || end != word.data() + word.size() ||
-        (i + 1 < numbers.size() && colon == std::string_view::npos)) {
+    if (word.empty() || end != word.data() + word.size() || (i + 1 < numbers.size() && colon == std::string_view::npos) ||
+        (ec != std::errc() && ec != std::errc::result_out_of_range)) {
       throw UsageError(shown + ": expected IN:OUT:COUNT, three numbers, e.g. 0:100000:65536");
     }
+    // All digits, but more than 64 bits: a number still, and said so.
+    if (ec == std::errc::result_out_of_range) throw UsageError(shown + ": " + printable(word, 24) + " is not a 32-bit id");
     if (i + 1 < numbers.size()) rest.remove_prefix(colon + 1);
   }
   for (const std::uint64_t number : numbers) {

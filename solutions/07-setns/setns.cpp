@@ -23,6 +23,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -289,6 +290,17 @@ void EnterContainer::prepare(Context& ctx) {
     // said now, before anything exists.
     const std::string dir = pid_file_dir(pid_file_);
     struct stat st {};
+    // A name the kernel refuses (too long, through a file, a loop of links).
+    if (::lstat(pid_file_.c_str(), &st) == -1 && errno != ENOENT) {
+      const int saved = errno;  // before the message is built
+      throw Error(saved, "--pid-file " + quoted(pid_file_));
+    }
+    // It is written as ".NAME.XXXXXX" beside it first (command_started): that name must fit too.
+    const std::size_t base = pid_file_.size() - (pid_file_.rfind('/') == std::string::npos ? 0 : pid_file_.rfind('/') + 1);
+    if (base + 8 > NAME_MAX || dir.size() + base + 9 >= PATH_MAX) {
+      throw UsageError("--pid-file " + quoted(pid_file_) + ": too long a name (at most " + std::to_string(NAME_MAX - 8) +
+                       " bytes for the file, " + std::to_string(PATH_MAX - 10) + " for its path)");
+    }
     if (::stat(pid_file_.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
       throw UsageError("--pid-file " + quoted(pid_file_) + ": is a directory");
     }

@@ -87,18 +87,18 @@ std::uint64_t parse_cpus(std::string_view text, unsigned online) {
   const auto dot = text.find('.');
   const std::string_view whole = text.substr(0, dot);
   const std::string_view fraction = dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1);
-  if (!all_digits(whole) || (dot != std::string_view::npos && !all_digits(fraction)) || fraction.size() > 5 ||
-      whole.size() > 6) {
+  if (!all_digits(whole) || (dot != std::string_view::npos && !all_digits(fraction)) || fraction.size() > 5) {
     throw UsageError(shown + ": expected a number of CPUs, e.g. 0.5 or 2 (at most five decimals)");
   }
+  const std::string too_many = shown + ": this machine has " + plural(online, "CPU", "CPUs") + " online";
+  const std::optional<std::uint64_t> cpus = number(whole);  // nullopt: more than 64 bits
+  if (!cpus || *cpus > online) throw UsageError(too_many);
   // Microseconds per 100 ms period: the fraction's five digits are exactly that.
   std::string micro(fraction);
   micro.resize(5, '0');
-  const std::uint64_t quota = *number(whole) * kCpuPeriodUs + *number(micro);
+  const std::uint64_t quota = *cpus * kCpuPeriodUs + *number(micro);
   if (quota < kCpuPeriodUs / 100) throw UsageError(shown + ": at least 0.01 (the kernel's smallest quota is 1 ms)");
-  if (quota > std::uint64_t{online} * kCpuPeriodUs) {
-    throw UsageError(shown + ": this machine has " + plural(online, "CPU", "CPUs") + " online");
-  }
+  if (quota > std::uint64_t{online} * kCpuPeriodUs) throw UsageError(too_many);
   return quota;
 }
 
@@ -151,8 +151,9 @@ void CgroupNamespace::prepare(Context& ctx) {
     cgroup_->check(limits_);
   } catch (const Error& e) {
     if (limits_.any()) throw;
-    std::cerr << ctx.program << ": " << e.what() << "; the container stays in this process's cgroup"
-              << troubleshooting_pointer(e.errnum(), e.context()) << "\n";
+    // Said once every module has prepared: a bad option of a later one gets its one line alone.
+    no_cgroup_warning_ = ctx.program + ": " + printable(e.what(), 1000) + "; the container stays in this process's cgroup" +
+                         troubleshooting_pointer(e.errnum(), e.context()) + "\n";
     cgroup_.reset();
   }
 }
@@ -160,6 +161,7 @@ void CgroupNamespace::prepare(Context& ctx) {
 void CgroupNamespace::check_privilege(const Context& ctx) const {
   (void)ctx;
   if (cgroup_) cgroup_->check(limits_);
+  std::cerr << no_cgroup_warning_ << std::flush;
 }
 
 //! [cgroup-outside]

@@ -60,6 +60,7 @@ class CgroupNamespace : public Module {
   Limits limits_;
   std::string memory_arg_, pids_arg_, cpus_arg_;  // as given, for the messages
   std::unique_ptr<Cgroup> cgroup_;  // none: no cgroup this user may write, and no limit asked
+  std::string no_cgroup_warning_;   // why there is none, said by check_privilege() ("": nothing to say)
 };
 
 /// @brief Lab 07's `--enter`, which also moves the joining process into the
