@@ -65,17 +65,32 @@ void Channel::send(MessageKind kind, int errnum, const std::string& context, con
 
 namespace {
 
-// One recv(2) of a record: its size, 0 at end-of-file, -1 with EAGAIN when
-// MSG_DONTWAIT finds nothing.
+// True when the peer's end is shut down (unix(7): poll(2) reports POLLHUP, or
+// POLLRDHUP), as it is once every copy of it is closed.
+bool peer_shut_down(int fd) noexcept {
+  pollfd entry{fd, POLLIN | POLLRDHUP, 0};
+  int ready = 0;
+  do {
+    ready = ::poll(&entry, 1, 0);
+  } while (ready == -1 && errno == EINTR);
+  return ready == 1 && (entry.revents & (POLLHUP | POLLRDHUP | POLLERR)) != 0;
+}
+
+// One recv(2) of a record: its real size (MSG_TRUNC: a record longer than
+// ours says how long it was, instead of being taken cut to our size), 0 at
+// end-of-file, -1 with EAGAIN when MSG_DONTWAIT finds nothing.
 ssize_t receive_record(int fd, Record& record, int flags) {
   ssize_t got = 0;
   do {
-    got = ::recv(fd, &record, sizeof record, flags);
+    got = ::recv(fd, &record, sizeof record, flags | MSG_TRUNC);
   } while (got == -1 && errno == EINTR);
   // A peer that died with a record of ours unread resets the connection: for
   // us, that is its end, as end-of-file is.
   if (got == -1 && errno == ECONNRESET) return 0;
   if (got == -1 && !((flags & MSG_DONTWAIT) != 0 && errno == EAGAIN)) throw_errno("recv(channel)");
+  // An empty record reads as end-of-file does, and would forge exec success:
+  // it is end-of-file only once the peer's end is shut down.
+  if (got == 0 && !peer_shut_down(fd)) throw Error(EPROTO, "recv(channel): malformed message of 0 bytes");
   return got;
 }
 

@@ -219,6 +219,43 @@ TEST(Channel, UnknownKindIsRejected) {
   EXPECT_EQ(e->errnum(), EPROTO);
 }
 
+// Found by fuzzing (scripts/fuzz.sh, target channel): an empty record read as
+// end-of-file, which after EXEC means "COMMAND runs", so a child could forge
+// exec success with it, as with a record of kind 0.
+TEST(Channel, EmptyRecordIsMalformedNotEndOfFile) {
+  auto pair = Channel::create_pair();
+  Channel& parent = pair.first;
+  Channel& child = pair.second;
+  for (const bool waiting : {true, false}) {
+    SCOPED_TRACE(waiting ? "receive" : "try_receive");
+    ASSERT_EQ(::send(child.fd(), "", 0, 0), 0);
+    const auto e = error_from([&parent, waiting] {
+      (void)(waiting ? std::optional<Message>(parent.receive()) : parent.try_receive());
+    });
+    ASSERT_TRUE(e.has_value()) << "a 0-byte record is not end-of-file while the peer is there";
+    EXPECT_EQ(e->errnum(), EPROTO);
+    EXPECT_NE(std::string(e->what()).find("0 bytes"), std::string::npos) << e->what();
+  }
+  child.close();
+  EXPECT_EQ(parent.receive().kind, MessageKind::end_of_file) << "the peer's end closed still is";
+}
+
+// A record longer than the protocol's was taken, cut to its size, as if it
+// were one (the fuzz target channel checks this too).
+TEST(Channel, LongerRecordIsMalformedNotCut) {
+  auto pair = Channel::create_pair();
+  Channel& parent = pair.first;
+  Channel& child = pair.second;
+  std::array<char, sizeof(int) * 2 + 768 + 256 + 1> record{};
+  const int kind = static_cast<int>(MessageKind::exec);
+  std::memcpy(record.data(), &kind, sizeof kind);
+  ASSERT_EQ(::send(child.fd(), record.data(), record.size(), 0), static_cast<ssize_t>(record.size()));
+  const auto e = error_from([&parent] { (void)parent.receive(); });
+  ASSERT_TRUE(e.has_value()) << "a record of 1033 bytes is not a message of 1032";
+  EXPECT_EQ(e->errnum(), EPROTO);
+  EXPECT_NE(std::string(e->what()).find("1033 bytes"), std::string::npos) << e->what();
+}
+
 TEST(Channel, PeerGoneOnlyOnceEveryCopyOfThePeersEndIsClosed) {
   auto pair = Channel::create_pair();
   Channel& parent = pair.first;

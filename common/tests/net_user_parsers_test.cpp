@@ -49,6 +49,22 @@ TEST(ParseIpv4Cidr, RefusesWhatIsNotAnAddressWithAPrefix) {
             std::string::npos);
 }
 
+// Found by fuzzing (scripts/fuzz.sh, target ipv4_cidr): inet_pton(3) stops at
+// a NUL, so the bytes after one were taken unread, and kept in the text that
+// --veth's messages print, newline and all.
+TEST(ParseIpv4Cidr, RefusesAnAddressWithANulInside) {
+  using namespace std::string_literals;
+  for (const std::string& bad : {"0.0.0.0\0\n/0"s, "10.200.1.1\0x/24"s, "10.200.1.1\0/24"s}) {
+    const auto e = error_from([&bad] { (void)parse_ipv4_cidr(bad); });
+    ASSERT_TRUE(e.has_value()) << "taken: " << printable(bad);
+    EXPECT_EQ(std::string(e->what()).find('\n'), std::string::npos) << "one line: " << e->what();
+  }
+  const auto e = error_from([] { (void)parse_veth("0.0.0.1\0\n/24,0.0.0.2/24"s); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(std::string(e->what()).find('\n'), std::string::npos) << "one line: " << e->what();
+  EXPECT_NE(std::string(e->what()).find("is not an IPv4 address"), std::string::npos) << e->what();
+}
+
 TEST(ParseVeth, TakesTwoEndsOfOneSubnet) {
   const VethPlan plan = parse_veth("10.200.1.1/24,10.200.1.2/24");
   EXPECT_EQ(plan.host.text, "10.200.1.1/24");
@@ -121,6 +137,20 @@ TEST(ParseIdRange, RefusesBadValuesNamingTheOption) {
   EXPECT_NE(message_of(error_from([] { (void)parse_id_range("0:4294967294:2", "uid-map"); })).find("last id"),
             std::string::npos)
       << "4294967295 is (uid_t)-1, which the kernel never maps";
+}
+
+TEST(ParseIdRange, ANumberOverSixtyFourBitsIsNotA32BitIdNotAMalformedRange) {
+  for (const char* big : {"0:0:18446744073709551616", "18446744073709551616:0:1", "0:99999999999999999999999:1"}) {
+    SCOPED_TRACE(big);
+    EXPECT_NE(message_of(error_from([big] { (void)parse_id_range(big, "uid-map"); })).find("is not a 32-bit id"),
+              std::string::npos);
+  }
+  const std::string huge = "0:0:" + std::string(131000, '1');
+  const std::string message = message_of(error_from([&huge] { (void)parse_id_range(huge, "uid-map"); }));
+  EXPECT_NE(message.find("is not a 32-bit id"), std::string::npos) << message;
+  EXPECT_LT(message.size(), 200U) << "the number is shortened in the message";
+  EXPECT_NE(message_of(error_from([] { (void)parse_id_range("0:0:1e30", "uid-map"); })).find("expected IN:OUT:COUNT"),
+            std::string::npos);
 }
 
 TEST(CheckIdMap, RefusesOverlapsInsideOrOutside) {

@@ -241,7 +241,8 @@ Ipv4Cidr parse_ipv4_cidr(std::string_view text) {
     throw UsageError("--veth: " + quoted(text, 40) + " has no prefix length: write it as ADDRESS/PREFIX, e.g. 10.200.1.1/24");
   }
   const std::string address(text.substr(0, slash));
-  if (::inet_pton(AF_INET, address.c_str(), &cidr.address) != 1) {
+  // inet_pton(3) reads up to a NUL: an address with one inside is not what it read.
+  if (address.find('\0') != std::string::npos || ::inet_pton(AF_INET, address.c_str(), &cidr.address) != 1) {
     throw UsageError("--veth: " + quoted(address, 40) + " is not an IPv4 address (four numbers 0-255, e.g. 10.200.1.1)");
   }
   const std::string_view prefix = text.substr(slash + 1);
@@ -367,8 +368,9 @@ void NetNamespace::check_privilege(const Context& ctx) const {
   if (veth_ && (!has_effective_capability(CAP_NET_ADMIN) || !owns_network_namespace())) {
     throw Error(0, "--veth needs CAP_NET_ADMIN on the host: run as root, or drop --veth");
   }
+  if (!veth_) return;
   // setup_outside() holds the child's namespace through /proc/CHILD/ns/net.
-  if (const std::string problem = foreign_proc_problem(); veth_ && !problem.empty()) throw Error(0, "--veth: " + problem);
+  if (const std::string problem = foreign_proc_problem(); !problem.empty()) throw Error(0, "--veth: " + problem);
 }
 
 //! [net-outside]
