@@ -347,6 +347,12 @@ void make_locked(Directory& dir, const std::string& name) {
       dir.fd = std::move(fd);
       return;
     }
+    // Swept away (ENOENT), or held by the sweep that is removing it
+    // (EWOULDBLOCK): another name. Anything else is an error; either way the
+    // directory we made must not stay.
+    const int saved = errno;
+    (void)::rmdir(path.c_str());
+    if (saved != ENOENT && saved != EWOULDBLOCK) throw Error(saved, "open and lock " + path);
   }
   throw Error(0, "mkdir " + path_in(nslab, name) + ": no free name");
 }
@@ -361,7 +367,14 @@ void make_leaf(const Directory& dir, const Narrator& narrator) {
 // no other container uses it. Only the directory it made: if another was put
 // at its path (renamed there), that one is left alone, and said.
 std::string remove_container(Directory& dir, bool v2, const Narrator& narrator) noexcept {
-  if (dir.path.empty()) return {};
+  if (dir.path.empty()) {
+    // Its own directory was never made (a step before it failed): nslab/,
+    // which it may have made, goes all the same when no other container uses it.
+    if (dir.where.base && ::rmdir(dir.nslab().c_str()) == 0) {
+      narrator.say("removed " + dir.nslab() + ": no other container uses it");
+    }
+    return {};
+  }
   std::string shown = dir.path;
   struct stat now {};
   if (::stat(dir.path.c_str(), &now) == -1 || now.st_dev != dir.identity.st_dev || now.st_ino != dir.identity.st_ino) {
