@@ -69,8 +69,18 @@ void report(const std::string& program, const Error& error) {
   }
   try {
     ctx.channel->send(MessageKind::exec);
+  } catch (const Error& e) {
+    // EPIPE: the runtime is gone, and nobody is left to tell. Any other error
+    // is told, as a failed step's. Either way COMMAND must not run without it.
+    if (e.errnum() != EPIPE && e.errnum() != ECONNRESET) {
+      try {
+        ctx.channel->send(MessageKind::failed, e.errnum(), e.context(), e.hint());
+      } catch (...) {
+      }
+    }
+    ::_exit(kExitRuntimeFailed);
   } catch (...) {
-    ::_exit(kExitRuntimeFailed);  // the runtime is gone: COMMAND must not run without it
+    ::_exit(kExitRuntimeFailed);
   }
   ::execvp(argv.front(), argv.data());
   const int saved = errno;
@@ -167,6 +177,13 @@ int child_main(Context& ctx, const Modules& modules, Channel& channel) noexcept 
 
 // ---------------------------------------------------------------------------
 // The parent: the stages of one container.
+
+// Is any child left, ended or not? waitid(2) with WNOWAIT reaps none, and
+// says ECHILD when there is none at all: then there is no list to read in /proc.
+bool has_children() noexcept {
+  siginfo_t info{};
+  return ::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
 
 // What the child said, or the forwarded signal that came first.
 struct Reply {
@@ -272,7 +289,7 @@ class Pipeline {
                       (joining_ ? " (the joining process: it starts in our namespaces)"
                                 : " (the container's first process, as the host numbers it)"));
     Reply reply = await(channel, signals);
-    if (reply.signal != 0) return stopped_by(reply.signal);
+    if (reply.signal != 0) return stopped_by(reply.signal, child);
     if (reply.message.kind != MessageKind::ready) return child_failed(child, reply.message, "before it was ready");
     narrate_namespaces();
 
@@ -286,13 +303,13 @@ class Pipeline {
       return child_failed(child, Message{}, "before COMMAND started");
     }
     reply = await(channel, signals);
-    if (reply.signal != 0) return stopped_by(reply.signal);
+    if (reply.signal != 0) return stopped_by(reply.signal, child);
     if (reply.message.kind != MessageKind::exec) return child_failed(child, reply.message, "before COMMAND started");
     // The child is in execve(2). Its end of the channel is close-on-exec, and
     // every other copy is closed by now (Module::run_command): end-of-file
     // means COMMAND runs; should execve fail, the child says so first.
     reply = await(channel, signals);
-    if (reply.signal != 0) return stopped_by(reply.signal);
+    if (reply.signal != 0) return stopped_by(reply.signal, child);
     if (reply.message.kind != MessageKind::end_of_file) {
       return child_failed(child, reply.message, "while COMMAND started");
     }
@@ -306,7 +323,7 @@ class Pipeline {
     const int code = exit_code_from_wait_status(status);
     // Without a PID namespace, COMMAND's background processes outlive it; as
     // their subreaper we end them, so the host keeps no process.
-    if (const int killed = kill_all_children(); killed > 0) {
+    if (const int killed = has_children() ? kill_all_children() : 0; killed > 0) {
       ctx_.narrator.say("killed " + std::to_string(killed) + " leftover process(es) of the container");
     }
     ctx_.narrator.say(std::string(joining_ ? "COMMAND ended" : "container ended") + ": exit status " +
@@ -356,9 +373,14 @@ class Pipeline {
     }
   }
 
-  [[nodiscard]] int stopped_by(int sig) const {
+  [[nodiscard]] int stopped_by(int sig, ChildProcess& child) const {
     ctx_.narrator.say("got " + signal_name(sig) + " before COMMAND started: ending the container");
-    return kExitSignalBase + sig;  // as if COMMAND had been killed by it; the child dies with `child`
+    // The child ends now, and with it what it started that came to us, its
+    // subreaper: lab 07's COMMAND, forked into the joined container and not
+    // yet executed, dies of its death signal only a moment after its parent.
+    child.kill_and_reap();
+    (void)kill_all_children();
+    return kExitSignalBase + sig;  // as if COMMAND had been killed by it
   }
 
   // The child said FAILED or EXEC_FAILED, or died without a word.
@@ -377,7 +399,7 @@ class Pipeline {
       // A forwarded signal sent straight to the child too (Ctrl-C reaches the
       // terminal's whole foreground group) ends the start as it ends the runtime.
       const sigset_t forwarded = forwarded_signals_and_sigchld();
-      if (WIFSIGNALED(status) && sigismember(&forwarded, WTERMSIG(status)) == 1) return stopped_by(WTERMSIG(status));
+      if (WIFSIGNALED(status) && sigismember(&forwarded, WTERMSIG(status)) == 1) return stopped_by(WTERMSIG(status), child);
       throw Error(0, first_process() + " " + describe_wait_status(status) + " " + when);
     }
     throw Error(EPROTO, first_process() + " sent " + message_name(message.kind) + " " + when);

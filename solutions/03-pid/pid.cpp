@@ -69,6 +69,7 @@ std::optional<Isolation> PidNamespace::isolation() const {
 }
 
 void PidNamespace::setup_outside(Context& ctx) {
+  if (!ctx.narrator.enabled()) return;  // only told: no need to read /proc/PID/status otherwise
   ctx.narrator.say("the container's first process has PIDs" + read_nspid(ctx.child) +
                    " (NSpid in /proc/" + std::to_string(ctx.child) + "/status: the host's, then its own)");
 }
