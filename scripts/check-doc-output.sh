@@ -413,20 +413,40 @@ while IFS= read -r line; do
   unmarked_failed=1
 done < <(perl "$work/doc-output.pl" lint "${pages[@]/#/docs/en/}" $(for p in "${pages[@]}"; do [ -e "docs/zh/$p" ] && echo "docs/zh/$p"; done))
 
-total=0 drifted=0 problems=$unmarked_failed
-for page in "${pages[@]}"; do
-  en=docs/en/$page zh=docs/zh/$page
-  [ -e "$en" ] || fail "no page $en"
-  blocks=$(perl "$work/doc-output.pl" session "$en" "$work/session.sh") || exit 1
-  [ "$blocks" -gt 0 ] || continue
-  rm -f "$work/session.out"
-  "$top/scripts/sandbox.sh" bash "$work/inside.sh" "$work" "$top" "$build" >"$work/sandbox.log" 2>&1
+# The pages run side by side, as many at a time as there are CPUs (each in a
+# sandbox of its own, in a directory of its own), and are compared in order.
+run_page() {  # run_page INDEX PAGE
+  local dir=$work/page.$1 blocks status
+  mkdir -p "$dir"
+  blocks=$(perl "$work/doc-output.pl" session "docs/en/$2" "$dir/session.sh") || { echo 1 > "$dir/failed"; return; }
+  echo "$blocks" > "$dir/blocks"
+  [ "$blocks" -gt 0 ] || return 0
+  "$top/scripts/sandbox.sh" bash "$work/inside.sh" "$dir" "$top" "$build" >"$dir/sandbox.log" 2>&1
   status=$?
-  if [ ! -e "$work/session.out" ] || { [ "$status" != 0 ] && [ ! -s "$work/session.out" ]; }; then
-    cat "$work/sandbox.log" >&2
+  echo "$status" > "$dir/status"
+}
+for page in "${pages[@]}"; do
+  [ -e "docs/en/$page" ] || fail "no page docs/en/$page"
+done
+jobs_at_once=${NSLAB_DOC_JOBS:-$(nproc)}
+for i in "${!pages[@]}"; do
+  while [ "$(jobs -pr | wc -l)" -ge "$jobs_at_once" ]; do wait -n; done
+  run_page "$i" "${pages[$i]}" &
+done
+wait
+
+total=0 drifted=0 problems=$unmarked_failed
+for i in "${!pages[@]}"; do
+  page=${pages[$i]} dir=$work/page.$i
+  en=docs/en/$page zh=docs/zh/$page
+  [ ! -e "$dir/failed" ] || exit 1
+  [ "$(cat "$dir/blocks" 2>/dev/null || echo 0)" -gt 0 ] || continue
+  status=$(cat "$dir/status" 2>/dev/null || echo "none")
+  if [ ! -e "$dir/session.out" ] || { [ "$status" != 0 ] && [ ! -s "$dir/session.out" ]; }; then
+    cat "$dir/sandbox.log" >&2
     fail "$en: the sandbox did not run (exit status $status)"
   fi
-  if ! summary=$(perl "$work/doc-output.pl" compare "$mode" "$en" "$zh" "$work/session.out"); then
+  if ! summary=$(perl "$work/doc-output.pl" compare "$mode" "$en" "$zh" "$dir/session.out"); then
     problems=1
     continue
   fi

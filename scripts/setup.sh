@@ -8,7 +8,7 @@
 # Fedora: dnf install gcc-c++ cmake make glibc-static libstdc++-static gtest-devel \
 #   bats busybox doxygen graphviz hyperfine iproute procps-ng util-linux \
 #   clang-tools-extra perl libmnl-devel shadow-utils tmux strace python3 \
-#   qemu-system-x86-core cpio kmod gnuplot   (as root)
+#   qemu-system-x86-core cpio kmod gnuplot clang compiler-rt bubblewrap   (as root)
 # (Fedora packages neither bats-support nor bats-assert: clone them from the
 # bats-core project into /usr/lib/bats/bats-support and /usr/lib/bats/bats-assert.)
 set -euo pipefail
@@ -29,6 +29,8 @@ packages=(
   qemu-system-x86                  # scripts/vm-test.sh: the tests on a pure cgroup v2 kernel, in a VM
   cpio kmod                        # scripts/vm-test.sh: its initramfs (cpio), the kernel's modules (depmod, modprobe)
   gnuplot-nox                      # scripts/vm-vs-container.sh: the plot, in the built docs too
+  clang libclang-rt-dev            # the fuzz preset: scripts/fuzz.sh (libFuzzer)
+  bubblewrap                       # scripts/bench.sh: bwrap, beside unshare(1)
 )
 
 missing=()

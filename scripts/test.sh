@@ -3,8 +3,11 @@
 # unit tests, the labs' Bats tests on the solutions, the starters (they must fail
 # safely, and match what scripts/make-starters.sh makes), the tutorials (English
 # and Chinese: zero Doxygen warnings, one structure, pasted output that matches
-# a fresh run), the mutant check, and a subset again on a pure cgroup v2 kernel
-# in a VM (scripts/vm-test.sh --quick).
+# a fresh run), a short fuzz run of the parsers (scripts/fuzz.sh), the CI-sized
+# faults (scripts/faults.sh), the mutant check, and a subset again on a pure
+# cgroup v2 kernel in a VM (scripts/vm-test.sh --quick). The whole Bats suite
+# under AddressSanitizer and the tidy build are a step of their own
+# (scripts/sanitize.sh: see the README).
 # Ends with one line: "N passed, N failed, N skipped".
 #
 #   scripts/test.sh
@@ -71,18 +74,19 @@ if [ "${CI:-}" = true ] && [ "$ctest_skipped" -gt 0 ]; then
   done < <(grep -E '\*\*\*Skipped' "$log/ctest.log" | sed -E 's/^.*Test +#[0-9]+: (.*[^ ]) \.+.*$/\1/; s/ \.+\*\*\*Skipped.*//')
 fi
 
-step "docs: the English and Chinese tutorials build with zero Doxygen warnings"
-cmake --build build --target docs 2>&1 | tail -n 20
-count "the tutorials do not build without warnings (cmake --build build --target docs)" "${PIPESTATUS[0]}"
-
-# The VM's subset runs meanwhile, beside the docs' checks: it waits mostly on
-# an emulated CPU, and they on containers. It is waited for before the mutant
-# check, whose kills include a test that needs a whole CPU. timeout: a VM that
-# hangs must not hang the run.
+# From here the VM's subset runs in the background, beside the docs, the
+# starters' check, the short fuzz run and the CI-sized faults: it waits mostly
+# on an emulated CPU, and they on containers and the compiler. It is waited for
+# before the mutant check, whose kills include a test that needs a whole CPU.
+# timeout: a VM that hangs must not hang the run.
 timeout -k 10 1200 bash scripts/vm-test.sh --quick > "$log/vm-test.log" 2>&1 &
 vm_pid=$!
 
-step "docs: English and Chinese pages keep one structure; pasted output matches a fresh run (the VM's subset runs meanwhile)"
+step "docs: the English and Chinese tutorials build with zero Doxygen warnings (the VM's subset runs meanwhile)"
+cmake --build build --target docs 2>&1 | tail -n 20
+count "the tutorials do not build without warnings (cmake --build build --target docs)" "${PIPESTATUS[0]}"
+
+step "docs: English and Chinese pages keep one structure; pasted output matches a fresh run"
 bash scripts/check-docs.sh
 count "the English and Chinese pages drifted apart (scripts/check-docs.sh)" $?
 bash scripts/check-doc-output.sh
@@ -92,7 +96,22 @@ step "starters: labs/ is what scripts/make-starters.sh makes from solutions/"
 bash scripts/make-starters.sh --check
 count "starters drifted from solutions (scripts/make-starters.sh)" $?
 
-step "pure cgroup v2 in a VM (scripts/vm-test.sh --quick, started with the docs' checks)"
+step "fuzz: the parsers under libFuzzer, a short run (scripts/fuzz.sh; a long one: --seconds 600)"
+bash scripts/fuzz.sh 2>&1 | tee "$log/fuzz.log"
+fuzz_status=${PIPESTATUS[0]}
+# 77: no clang or libFuzzer here (scripts/setup.sh installs them): a skip, said
+# so, and a failure in CI.
+if [ "$fuzz_status" = 77 ] && [ "${CI:-}" != true ]; then
+  skipped=$((skipped + 1)); echo "test: skipped: this machine cannot fuzz (above)"
+else
+  count "a parser failed under the fuzzer, or its build did (scripts/fuzz.sh, above)" "$fuzz_status"
+fi
+
+step "faults: every lab interrupted, its PID 1 killed, each step of its start made to fail; nothing left (scripts/faults.sh; more: --long)"
+bash scripts/faults.sh 2>&1 | tee "$log/faults.log"
+count "a fault left something behind or the wrong exit status (scripts/faults.sh, above)" "${PIPESTATUS[0]}"
+
+step "pure cgroup v2 in a VM (scripts/vm-test.sh --quick, started after the CTest tests)"
 # This machine may mount cgroups otherwise (hybrid, v1): a subset runs again on
 # a kernel with cgroup v2 alone, under qemu. Where no VM can run at all (exit
 # 77: no qemu, no kernel package, no boot) that is a skip here, said so, and a

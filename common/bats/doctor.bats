@@ -177,6 +177,7 @@ last_line() {
   has_line "^FAIL no cgroup delegated to uid $NSLAB_USER_UID"
 }
 
+# serial: it times the doctor, which other tests beside it would slow
 @test "doctor is fast: under 2 seconds, as root and as uid 65534" {
   local start took
   for who in root nobody; do

@@ -157,6 +157,7 @@ probe_rootfs() {
   assert_equal "$(from host 'd["uid_map"]')" "[[0, 0, 4294967295]]"
 }
 
+# serial: it runs lab 08 on the host, whose nslab/ cgroups the sandboxes beside it would see
 @test "inside 08-cgroup --memory 64M --pids 20: its cgroup is / (a cgroup namespace), the limits read where the host put them" {
   use_lab 08-cgroup
   [ -d /sys/fs/cgroup ] || skip "no /sys/fs/cgroup here: lab 08 needs cgroups"

@@ -472,6 +472,7 @@ watch_demo_window() {
   SCREEN=$(tmux_test capture-pane -p -J -S - -t demo)
 }
 
+# serial: it watches a terminal against the clock, which tests beside it would slow
 @test "scripts/demo.sh 07 in a tmux pane, 80 columns: the window split, box joined in the right pane; the pane, the container and its pid file gone after" {
   requires_lab07
   requires_tmux
@@ -526,6 +527,7 @@ nslab_cgroups() {
   find /sys/fs/cgroup -maxdepth 6 -type d -path '*/nslab/*' 2>/dev/null | sort
 }
 
+# serial: it measures a share of a CPU, and runs lab 08 on the host, whose nslab/ cgroups the sandboxes beside it would see
 @test "scripts/demo.sh 08 without a terminal: the OOM kill from both sides, refused forks, a share of a CPU, in 80 columns; no cgroup left" {
   requires_lab08
   local before cgroups_before demo_output

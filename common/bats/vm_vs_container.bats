@@ -118,6 +118,7 @@ data_rows() {
   nothing_left
 }
 
+# serial: it times containers, which other tests beside it would slow
 @test "--container-only: a few runs, well-formed data, the medians, an SVG; fast; nothing left" {
   command -v gnuplot >/dev/null || skip "needs gnuplot for the plot (Debian: gnuplot-nox, Fedora: gnuplot)"
   # Without qemu too: --container-only needs none.
