@@ -79,6 +79,26 @@ nslab_requires_root() {
   fi
 }
 
+# Whether the programs under test are built with the sanitizers (the asan
+# preset: scripts/sanitize.sh): NSLAB_SANITIZE=1 or 0 says so, or else the
+# build's own CMakeCache.txt.
+nslab_sanitized() {
+  case ${NSLAB_SANITIZE:-} in
+    1 | ON | on) return 0 ;;
+    0 | OFF | off) return 1 ;;
+  esac
+  grep -qx 'NSLAB_SANITIZE:BOOL=ON' "$NSLAB_BUILD_DIR/CMakeCache.txt" 2>/dev/null
+}
+
+# skip_if_sanitized WHY: skips (call it from setup or a test, never from
+# setup_file) a check that cannot hold for programs built with the sanitizers,
+# and says WHY.
+skip_if_sanitized() {
+  if nslab_sanitized; then
+    skip "not under the sanitizers (asan preset): $1"
+  fi
+}
+
 # --- as an unprivileged user (lab 06) -------------------------------------------
 #
 # The rootless tests run the program as an unprivileged user: as this shell's

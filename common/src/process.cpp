@@ -3,10 +3,11 @@
 #include <dirent.h>
 #include <elf.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/mman.h>
+#include <sys/mman.h>  // memfd_create
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -27,10 +28,6 @@
 #include <string_view>
 #include <vector>
 
-#ifdef NSLAB_ASAN
-#include <sanitizer/common_interface_defs.h>
-#endif
-
 #include "nslab/channel.hpp"
 #include "nslab/error.hpp"
 #include "nslab/fd.hpp"
@@ -40,24 +37,11 @@
 namespace nslab {
 namespace {
 
-constexpr std::size_t kStackSize = std::size_t{1024} * 1024;  // a multiple of 16
-
-struct CloneCall {
-  const std::function<int()>* body;
-  void* stack;  // the lowest address of the child's stack
-};
-
-int clone_entry(void* arg) {
-  const auto* call = static_cast<CloneCall*>(arg);
-#ifdef NSLAB_ASAN
-  // AddressSanitizer still takes the parent's stack for ours and reports the
-  // first exception or _exit here as a stack error: tell it, as for a fiber
-  // whose old stack is gone, which stack we run on.
-  __sanitizer_start_switch_fiber(nullptr, call->stack, kStackSize);
-  __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);
-#endif
-  return (*call->body)();
-}
+// The child's whole life: it runs body and ends with its result, and never
+// returns into the frames it shares with its parent (see clone_process).
+// noexcept: an exception that escapes body ends the child (std::terminate)
+// instead of unwinding into a copy of the parent's callers.
+[[noreturn]] void run_child(const std::function<int()>& body) noexcept { ::_exit(body()); }
 
 // The PIDs listed in /proc/self/task/*/children (proc(5)).
 std::vector<pid_t> list_children() {
@@ -115,22 +99,35 @@ void ChildProcess::kill_and_reap() noexcept {
 }
 
 ChildProcess clone_process(int flags, const std::function<int()>& body) {
-  void* stack = ::mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) throw_errno("mmap(clone stack)");
-  // The stack grows down on every architecture Linux runs containers on: clone()
-  // takes the highest address. It must be 16-byte aligned (the x86-64 ABI); mmap
-  // returns page-aligned memory and kStackSize is a multiple of 16, so it is.
-  void* top = static_cast<char*>(stack) + kStackSize;
-  CloneCall call{&body, stack};
-  const pid_t pid = ::clone(clone_entry, top, flags | SIGCHLD, &call);
-  const int saved = errno;
-  ::munmap(stack, kStackSize);  // the child has its own copy (no CLONE_VM)
+  // The system call itself, with no stack for the child: clone(2), "C
+  // library/kernel differences": the raw call "accepts NULL as a stack
+  // argument", and the child then "uses a duplicate of the parent's stack".
+  // Like fork(2)'s, the child goes on from this very point, where the call
+  // returns 0 to it, on its copy of our stack: as deep as ours, with no size
+  // to guess for what its setup runs (pivot_root, netlink, C++ exceptions),
+  // and the stack this process started on, which every tool that watches the
+  // stack (AddressSanitizer) already knows. glibc's clone() wrapper wants a
+  // new stack of the caller's making instead, one that no such tool knows.
+  // The copy is the point: with CLONE_VM both would write one stack.
+  // The flags come first on x86-64, arm64 and most others; s390 swaps the
+  // first two (the other arguments, 0 here, are not used).
+  if ((flags & CLONE_VM) != 0) {
+    throw Error(EINVAL, "clone(" + clone_flags_to_string(static_cast<unsigned>(flags | SIGCHLD)) + ")",
+                "CLONE_VM: the child runs on a copy of this process's stack, which it must not share");
+  }
+  const auto clone_flags = static_cast<unsigned long>(flags | SIGCHLD);
+#if defined(__s390__)
+  const long pid = ::syscall(SYS_clone, nullptr, clone_flags, nullptr, nullptr, 0UL);
+#else
+  const long pid = ::syscall(SYS_clone, clone_flags, nullptr, nullptr, nullptr, 0UL);
+#endif
+  if (pid == 0) run_child(body);
   if (pid == -1) {
+    const int saved = errno;
     throw Error(saved, "clone(" + clone_flags_to_string(static_cast<unsigned>(flags | SIGCHLD)) + ")",
                 explain_clone_errno(saved, flags));
   }
-  return ChildProcess(pid);
+  return ChildProcess(static_cast<pid_t>(pid));
 }
 
 bool die_with_parent(const Channel& to_parent) {
@@ -179,16 +176,13 @@ void erase_environment_block() noexcept {
 }
 
 bool has_effective_capability(int cap) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("CapEff:", 0) == 0) {
-      std::uint64_t mask = 0;
-      std::istringstream(line.substr(7)) >> std::hex >> mask;
-      return ((mask >> cap) & 1U) != 0;
-    }
-  }
-  return false;
+  // capget(2), version 3: each set in two 32-bit words, the low one first.
+  // (The same bits as CapEff in /proc/self/status, without formatting and
+  // parsing that file.)
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  std::array<__user_cap_data_struct, _LINUX_CAPABILITY_U32S_3> sets{};
+  if (cap < 0 || cap >= 32 * _LINUX_CAPABILITY_U32S_3 || ::syscall(SYS_capget, &header, sets.data()) == -1) return false;
+  return ((sets[static_cast<std::size_t>(cap) / 32].effective >> (cap % 32)) & 1U) != 0;
 }
 
 void become_subreaper() { check(::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)"); }

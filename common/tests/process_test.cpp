@@ -18,8 +18,10 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <exception>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <sstream>
@@ -242,6 +244,48 @@ TEST(CloneProcess, NewUtsGivesTheChildItsOwnUtsNamespace) {
   EXPECT_EQ(inside.kind, "uts");
   EXPECT_NE(inside, host) << "CLONE_NEWUTS must put the child in a new UTS namespace";
   EXPECT_EQ(read_namespace_id(child.pid(), "ipc"), read_namespace_id(0, "ipc")) << "and no other";
+}
+
+// The child's frames are on the stack the process started on (the [stack]
+// mapping of /proc/self/maps), not on one made for it: its own copy of the
+// caller's (clone(2) with no stack, as fork(2)).
+TEST(CloneProcess, TheChildRunsOnItsCopyOfTheCallersStack) {
+  ChildProcess child = clone_process(0, [] {
+    std::ifstream maps("/proc/self/maps");
+    const auto frame = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+    std::string line;
+    while (std::getline(maps, line)) {
+      if (line.find("[stack]") == std::string::npos) continue;
+      std::uintptr_t low = 0;
+      std::uintptr_t high = 0;
+      char dash = 0;
+      std::istringstream(line) >> std::hex >> low >> dash >> high;
+      return low <= frame && frame < high ? 0 : 1;
+    }
+    return 2;
+  });
+  const int status = child.wait();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: the child's frame is not on the [stack] mapping; 2: no [stack] mapping";
+}
+
+TEST(CloneProcess, TheChildHasAsMuchStackAsTheCaller) {
+  // Four times the 1 MiB that a stack made for the child would commonly get.
+  ChildProcess child = clone_process(0, [] {
+    std::array<volatile char, std::size_t{4} << 20> deep{};
+    deep.back() = 1;
+    return deep.front() + deep.back();
+  });
+  const int status = child.wait();
+  ASSERT_TRUE(WIFEXITED(status)) << "the child died of signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+}
+
+TEST(CloneProcess, CloneVmIsRefused) {
+  const auto e = error_from([] { (void)clone_process(CLONE_VM, [] { return 0; }); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->errnum(), EINVAL);
+  EXPECT_EQ(e->context(), "clone(CLONE_VM|SIGCHLD)") << "refused by clone_process, not the kernel";
 }
 
 TEST(CloneProcess, BadFlagsThrowEinval) {

@@ -44,15 +44,16 @@ class ChildProcess {
 /// @brief Runs @p body in a new process created by clone(2) with @p flags
 /// (namespace flags; SIGCHLD is added so the parent can waitpid it).
 ///
-/// The child gets its own stack, allocated here; the stack grows down, so clone
-/// is given the top of it, 16-byte aligned (clone(2), "NOTES"). No CLONE_VM: the
-/// child has a copy of the parent's memory, and the parent frees its copy of the
-/// stack as soon as clone returns. @p body's return value is the child's exit
-/// status; it must not let an exception escape.
+/// The raw system call, given no stack: as after fork(2), the child goes on
+/// from the call on a copy of the parent's memory, stack included (clone(2),
+/// "C library/kernel differences"), so it has as much stack as the caller.
+/// @p body's return value is the child's exit status; it must not let an
+/// exception escape (one that does ends the child with std::terminate).
 /// @throws Error whose context names the call with its flags,
 ///         `clone(CLONE_NEWUTS|SIGCHLD)`, with a hint from explain_clone_errno()
 ///         (EPERM without privilege, EINVAL for bad flag combinations, ENOSPC
-///         when a namespace limit is reached, ENOMEM).
+///         when a namespace limit is reached, ENOMEM); EINVAL for CLONE_VM,
+///         with which the child would share the stack it runs on.
 ChildProcess clone_process(int flags, const std::function<int()>& body);
 
 class Channel;
@@ -121,7 +122,7 @@ std::string find_in_path(const std::string& name);
 void run_from_sealed_copy(const std::string& name);
 
 /// @brief True when this process has capability @p cap in its effective set
-/// (read from CapEff in /proc/self/status).
+/// (capget(2): the set /proc/self/status shows as CapEff).
 bool has_effective_capability(int cap);
 
 /// @brief Makes this process a child subreaper (PR_SET_CHILD_SUBREAPER): orphans
