@@ -463,7 +463,7 @@ watch_demo_window() {
     panes=$(tmux_test list-panes -t demo -F '#{pane_id}' 2>/dev/null | wc -l)
     [ "$panes" -le "$MOST_PANES" ] || MOST_PANES=$panes
     for pane in $(tmux_test list-panes -t demo -F '#{pane_id}' 2>/dev/null); do
-      SEEN+=$(tmux_test capture-pane -p -t "$pane" 2>/dev/null)$'\n'
+      SEEN+=$(tmux_test capture-pane -p -t "$pane" 2>/dev/null || true)$'\n'  # the pane may close meanwhile
     done
     tmux_test capture-pane -p -J -S - -t demo 2>/dev/null | grep -q '^demo exit status' && break
     sleep 0.2
