@@ -159,6 +159,7 @@ sub normalise {
   $line =~ s/\b\d{4}-\d\d-\d\d\b/<date>/g;
   $line =~ s/\b0x[0-9a-fA-F]+\b/<hex>/g;                             # IPC keys
   $line =~ s/(?<![\d.])\d{4,}(?![\d.])/<n>/g;                        # PIDs, inodes, sizes
+  $line =~ s/<date>\s+(?:<clock>|<n>)/<date>/g;                      # ls -l: "Dec  1 11:23", "May 20  2026"
   $line =~ s/[ \t]+/ /g;
   $line =~ s/ $//;
   return $line;
