@@ -12,18 +12,11 @@ NSLAB_ROOT_WHY="the bench creates namespaces, makes cgroups and runs rows as uid
 SCRIPT=$NSLAB_SOURCE_DIR/scripts/bench.sh
 
 lab_teardown() {
-  # A run that a failed test left going: ended as Ctrl-C would end it.
-  if [ -n "${BENCH_PID:-}" ] && kill -0 "$BENCH_PID" 2>/dev/null; then
-    kill -INT "$BENCH_PID" 2>/dev/null || true
-    wait "$BENCH_PID" 2>/dev/null || true
-  fi
+  end_if_running "${BENCH_PID:-}"
 }
 
 lab_setup() {
-  # The bench's temporary files go here, so that "none is left" can be seen.
-  export TMPDIR=$BATS_TEST_TMPDIR/tmp
-  mkdir -p "$TMPDIR"
-  OUT=$BATS_TEST_TMPDIR/out
+  own_tmpdir
 }
 
 # bench ARG...: the script, its processes marked for the host guard.

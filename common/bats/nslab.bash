@@ -364,6 +364,23 @@ child_of() {
   [ -n "${1:-}" ] && echo "$1"
 }
 
+# end_if_running PID: a script that a failed test left running in the
+# background, ended as Ctrl-C would end it (SIGINT), and waited for.
+end_if_running() {
+  if [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; then
+    kill -INT "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+  fi
+}
+
+# own_tmpdir: TMPDIR (exported) and OUT, directories of this test's own, so
+# that a script's temporary files, and "none is left", can be seen.
+own_tmpdir() {
+  export TMPDIR=$BATS_TEST_TMPDIR/tmp
+  mkdir -p "$TMPDIR"
+  OUT=$BATS_TEST_TMPDIR/out
+}
+
 # start_ct ARGS...: starts a container in the background; sets CT_PID (the runtime)
 # and CT_OUT (its output file). Finish with finish_ct.
 start_ct() {

@@ -13,18 +13,11 @@ NSLAB_ROOT_WHY="the measured container is lab 08's, which root runs with a cgrou
 SCRIPT=$NSLAB_SOURCE_DIR/scripts/vm-vs-container.sh
 
 lab_teardown() {
-  # A run that a failed test left going: ended as Ctrl-C would end it.
-  if [ -n "${MEASURE_PID:-}" ] && kill -0 "$MEASURE_PID" 2>/dev/null; then
-    kill -INT "$MEASURE_PID" 2>/dev/null || true
-    wait "$MEASURE_PID" 2>/dev/null || true
-  fi
+  end_if_running "${MEASURE_PID:-}"
 }
 
 lab_setup() {
-  # The script's temporary files go here, so that "none is left" can be seen.
-  export TMPDIR=$BATS_TEST_TMPDIR/tmp
-  mkdir -p "$TMPDIR"
-  OUT=$BATS_TEST_TMPDIR/out
+  own_tmpdir
 }
 
 # without NAME...: a directory of links to every command on PATH except the
