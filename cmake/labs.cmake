@@ -4,22 +4,6 @@
 
 set(NSLAB_LABS 01-uts 02-ipc 03-pid 04-mount 05-net 06-user 07-setns 08-cgroup)
 
-# Lab 05 talks rtnetlink through libmnl (Debian: libmnl-dev, Fedora:
-# libmnl-devel). Debian ships it as a shared library only, so the labs that
-# contain lab 05's module link everything else statically but libc and libmnl.
-# Without it, labs 05 and later are left out, and said so.
-find_path(MNL_INCLUDE_DIR libmnl/libmnl.h)
-find_library(MNL_LIBRARY mnl)
-if(MNL_INCLUDE_DIR AND MNL_LIBRARY)
-  add_library(nslab_mnl INTERFACE)
-  target_include_directories(nslab_mnl INTERFACE ${MNL_INCLUDE_DIR})
-  target_link_libraries(nslab_mnl INTERFACE ${MNL_LIBRARY})
-else()
-  message(STATUS "nslab: libmnl not found: labs 05 and later are not built (Debian: libmnl-dev, Fedora: libmnl-devel)")
-  list(FILTER NSLAB_LABS EXCLUDE REGEX "^0[5-9]-")
-  set(NSLAB_TESTS_NOT_REGISTERED "${NSLAB_TESTS_NOT_REGISTERED};labs 05 and later (libmnl not found)" CACHE INTERNAL "")
-endif()
-
 # One library per solution's modules, reused by every later lab: every *.cpp
 # directly in solutions/NN-name/ but main.cpp, so a lab may split its lesson
 # over several files without touching this one (exercises/ hold programs of
@@ -31,9 +15,6 @@ foreach(lab IN LISTS NSLAB_LABS)
     add_library(solution_module_${lab} STATIC ${module_sources})
     target_include_directories(solution_module_${lab} PUBLIC ${CMAKE_SOURCE_DIR}/solutions)
     target_link_libraries(solution_module_${lab} PUBLIC nslab_common PRIVATE nslab_flags)
-    if(lab STREQUAL "05-net")
-      target_link_libraries(solution_module_${lab} PUBLIC nslab_mnl)
-    endif()
   else()
     # A lab whose whole lesson is in main.cpp has nothing to share but headers.
     add_library(solution_module_${lab} INTERFACE)
@@ -72,11 +53,7 @@ function(nslab_add_program variant lab)
   foreach(before IN LISTS earlier)
     target_link_libraries(${target} PRIVATE solution_module_${before})
   endforeach()
-  if("05-net" IN_LIST earlier OR lab STREQUAL "05-net")
-    target_link_libraries(${target} PRIVATE nslab_mnl nslab_program_shared_libc)
-  else()
-    target_link_libraries(${target} PRIVATE nslab_program)
-  endif()
+  target_link_libraries(${target} PRIVATE nslab_program)
   if(variant STREQUAL "labs")
     # After nslab_program's -Wextra: a starter's stubs leave parameters and
     # helpers unused until the TODO is done.
@@ -140,27 +117,19 @@ nslab_add_exercise(02-ipc 02-ipc-unshare unshare_ipc.cpp LINK plain)
 nslab_add_exercise(03-pid 03-pid-unshare pid_unshare.cpp)
 nslab_add_exercise(03-pid 03-pid-kill-host kill_host.cpp)
 # Lab 05's exercise: lo brought up with hand-written netlink, no library.
-if("05-net" IN_LIST NSLAB_LABS)
-  nslab_add_exercise(05-net 05-net-lo-up lo_up.cpp)
-endif()
+nslab_add_exercise(05-net 05-net-lo-up lo_up.cpp)
 # Lab 06's exercises: the maps written by hand, a capability and the owner of
 # a namespace, and root inside against a file of the host's root.
-if("06-user" IN_LIST NSLAB_LABS)
-  nslab_add_exercise(06-user 06-user-maps-by-hand maps_by_hand.cpp)
-  nslab_add_exercise(06-user 06-user-caps caps.cpp)
-  nslab_add_exercise(06-user 06-user-write-root-file write_root_file.cpp)
-endif()
+nslab_add_exercise(06-user 06-user-maps-by-hand maps_by_hand.cpp)
+nslab_add_exercise(06-user 06-user-caps caps.cpp)
+nslab_add_exercise(06-user 06-user-write-root-file write_root_file.cpp)
 # Lab 07's exercises: a namespace kept by a bind mount and joined, setns(2)
 # with a pidfd, and getpid() after setns into a PID namespace.
-if("07-setns" IN_LIST NSLAB_LABS)
-  nslab_add_exercise(07-setns 07-setns-join-file join_file.cpp)
-  nslab_add_exercise(07-setns 07-setns-pidfd pidfd_join.cpp)
-  nslab_add_exercise(07-setns 07-setns-getpid getpid_after_setns.cpp)
-endif()
+nslab_add_exercise(07-setns 07-setns-join-file join_file.cpp)
+nslab_add_exercise(07-setns 07-setns-pidfd pidfd_join.cpp)
+nslab_add_exercise(07-setns 07-setns-getpid getpid_after_setns.cpp)
 # Lab 08's exercise: a cgroup namespace made before the move, and after it.
-if("08-cgroup" IN_LIST NSLAB_LABS)
-  nslab_add_exercise(08-cgroup 08-cgroup-ns-early cgroupns_too_early.cpp)
-endif()
+nslab_add_exercise(08-cgroup 08-cgroup-ns-early cgroupns_too_early.cpp)
 # Static, so that it runs inside a busybox root filesystem; no sanitizers there.
 # Where static linking is impossible the top CMakeLists.txt says so: built
 # dynamically, it still runs on the host, but not inside the busybox rootfs.
@@ -279,16 +248,11 @@ endif()
 # The unit tests of the labs' parsers link the modules that hold them.
 if(TARGET nslab_unit_tests)
   target_link_libraries(nslab_unit_tests PRIVATE solution_module_01-uts solution_module_04-mount)
-  if("06-user" IN_LIST NSLAB_LABS)
-    target_sources(nslab_unit_tests PRIVATE ${CMAKE_SOURCE_DIR}/common/tests/net_user_parsers_test.cpp)
-    target_link_libraries(nslab_unit_tests PRIVATE solution_module_05-net solution_module_06-user)
-  endif()
-  if("07-setns" IN_LIST NSLAB_LABS)
-    target_sources(nslab_unit_tests PRIVATE ${CMAKE_SOURCE_DIR}/common/tests/setns_parser_test.cpp)
-    target_link_libraries(nslab_unit_tests PRIVATE solution_module_07-setns)
-  endif()
-  if("08-cgroup" IN_LIST NSLAB_LABS)
-    target_sources(nslab_unit_tests PRIVATE ${CMAKE_SOURCE_DIR}/common/tests/cgroup_parser_test.cpp)
-    target_link_libraries(nslab_unit_tests PRIVATE solution_module_08-cgroup)
-  endif()
+  target_sources(nslab_unit_tests PRIVATE ${CMAKE_SOURCE_DIR}/common/tests/net_user_parsers_test.cpp
+                 ${CMAKE_SOURCE_DIR}/common/tests/netlink_test.cpp)
+  target_link_libraries(nslab_unit_tests PRIVATE solution_module_05-net solution_module_06-user)
+  target_sources(nslab_unit_tests PRIVATE ${CMAKE_SOURCE_DIR}/common/tests/setns_parser_test.cpp)
+  target_link_libraries(nslab_unit_tests PRIVATE solution_module_07-setns)
+  target_sources(nslab_unit_tests PRIVATE ${CMAKE_SOURCE_DIR}/common/tests/cgroup_parser_test.cpp)
+  target_link_libraries(nslab_unit_tests PRIVATE solution_module_08-cgroup)
 endif()

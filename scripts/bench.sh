@@ -250,7 +250,7 @@ if [ ! -x "$bin/08-cgroup" ]; then
     fail "the build failed: cmake --preset default -B $build && cmake --build $build"
 fi
 for lab in 01-uts 02-ipc 03-pid 04-mount 05-net 06-user 07-setns 08-cgroup; do
-  [ -x "$bin/$lab" ] || cannot "no $bin/$lab: build it (libmnl is needed for labs 05 and later: Debian libmnl-dev, Fedora libmnl-devel)"
+  [ -x "$bin/$lab" ] || cannot "no $bin/$lab: build it first (cmake --preset default && cmake --build --preset default)"
 done
 
 # Into the sandbox: the same command again, there.

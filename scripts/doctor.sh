@@ -634,8 +634,7 @@ fi
 
 heading "the build and the tools"
 # The compiler CMake would take. One run of its preprocessor says whether it
-# knows C++20, its version, and whether it finds the headers of libmnl and
-# GoogleTest (__has_include looks for a header without reading it).
+# knows C++20, its version, and whether it finds the header of GoogleTest (__has_include looks for a header without reading it).
 cxx=""
 for candidate in "${CXX:-}" c++ g++ clang++; do
   [ -n "$candidate" ] && command -v "$candidate" >/dev/null && { cxx=$candidate; break; }
@@ -645,9 +644,6 @@ cxx_says=""
 if [ -n "$cxx" ]; then
   cxx_says=$("$cxx" -std=c++20 -E -P -x c++ - 2>/dev/null <<'CXX' || true
 nslab_cxx20
-#if __has_include(<libmnl/libmnl.h>)
-nslab_header libmnl
-#endif
 #if __has_include(<gtest/gtest.h>)
 nslab_header gtest
 #endif
@@ -694,12 +690,6 @@ fi
 has_header() { grep -qx "nslab_header $1" <<< "$cxx_says"; }
 # found_library NAME: the compiler's linker finds lib NAME (a path comes back).
 found_library() { [ -n "$cxx" ] && [[ $("$cxx" -print-file-name="$1" 2>/dev/null) == /* ]]; }
-if has_header libmnl && found_library libmnl.so; then
-  finding ok libmnl "libmnl: labs 05-08 talk rtnetlink with it"
-elif [ -n "$cxx_says" ]; then
-  finding FAIL libmnl "no libmnl (header and library): labs 05-08 are not built without it" "$(fix_package libmnl-dev libmnl-devel)"
-  block "05 06 07 08" "no libmnl to build it"
-fi
 if found_library libc.a && found_library libstdc++.a; then
   finding ok static "static libc and libstdc++: the programs and chroot-escape are static"
 elif [ -n "$cxx_says" ]; then
@@ -780,7 +770,6 @@ teacher_tools=(
   "tmux|tmux|tmux|scripts/demo.sh shows lab 07's two terminals side by side"
   "doxygen|doxygen|doxygen|the tutorials (cmake --build build --target docs)"
   "dot|graphviz|graphviz|the tutorials' diagrams"
-  "hyperfine|hyperfine|hyperfine|scripts/bench.sh"
   "clang-tidy|clang-tidy|clang-tools-extra|the tidy preset"
   "qemu-system-x86_64|qemu-system-x86|qemu-system-x86-core|scripts/vm-test.sh"
   "cpio|cpio|cpio|scripts/vm-test.sh's initramfs"

@@ -6,8 +6,8 @@
 #   scripts/setup.sh --check    only say what is missing (exit 1 if anything is)
 #
 # Fedora: dnf install gcc-c++ cmake make glibc-static libstdc++-static gtest-devel \
-#   bats busybox doxygen graphviz hyperfine iproute procps-ng util-linux \
-#   clang-tools-extra perl libmnl-devel shadow-utils tmux strace python3 \
+#   bats busybox doxygen graphviz iproute procps-ng util-linux \
+#   clang-tools-extra perl shadow-utils tmux strace python3 \
 #   qemu-system-x86-core cpio kmod gnuplot clang compiler-rt bubblewrap   (as root)
 # (Fedora packages neither bats-support nor bats-assert: clone them from the
 # bats-core project into /usr/lib/bats/bats-support and /usr/lib/bats/bats-assert.)
@@ -15,14 +15,12 @@ set -euo pipefail
 
 packages=(
   g++ cmake make                   # the build
-  libmnl-dev                       # rtnetlink for labs 05-08
   libgtest-dev googletest          # unit tests
   bats bats-support bats-assert    # the labs' tests
   busybox-static                   # scripts/make-rootfs.sh, and the initramfs of scripts/vm-test.sh
   iproute2 procps util-linux perl  # ip, ps, unshare/setpriv/findmnt, the mutant check
   uidmap                           # newuidmap/newgidmap: lab 06's ranges without root
   doxygen graphviz doxygen-awesome-css  # the tutorials
-  hyperfine                        # scripts/bench.sh
   tmux                             # scripts/demo.sh: lab 07's two terminals side by side
   strace python3                   # lab 07's tests (a join held back, two threads); python3 also writes grade.sh's results.json and results.xml
   clang-tidy                       # the tidy preset

@@ -348,11 +348,11 @@ last_line() {
   for lab in 01 02 03 04 05 06 07 08; do
     [[ $(lab_line "$lab") == "lab $lab: cannot run: no C++ compiler; no cmake"* ]] || fail "$(lab_line "$lab")"
   done
-  path=$(path_without tmux doxygen hyperfine)
+  path=$(path_without tmux doxygen)
   doctor env PATH="$path"
   assert_equal "$status" 0
   expect_fix '^warn no tmux: scripts/demo.sh' "apt-get install tmux"
-  expect_fix '^warn no hyperfine: ' "dnf install hyperfine"
+  expect_fix '^warn no doxygen: ' "dnf install doxygen"
   lacks_line '^FAIL '
 }
 

@@ -28,7 +28,7 @@ lab_teardown() {
 use_lab() {
   NSLAB_LAB=$1
   NSLAB_PROGRAM=$NSLAB_BUILD_DIR/bin/solutions/$1
-  [ -x "$NSLAB_PROGRAM" ] || skip "no $NSLAB_PROGRAM: lab $1 is not built (libmnl missing?)"
+  [ -x "$NSLAB_PROGRAM" ] || skip "no $NSLAB_PROGRAM: lab $1 is not built"
   NSLAB_MARKS=()
   case $1 in
     0[1-3]-*) ;;

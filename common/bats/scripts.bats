@@ -391,7 +391,7 @@ starters_tree() {
 
 requires_lab07() {
   [ -x "$NSLAB_BUILD_DIR/bin/solutions/07-setns" ] ||
-    skip "no $NSLAB_BUILD_DIR/bin/solutions/07-setns: lab 07 is not built (libmnl missing?)"
+    skip "no $NSLAB_BUILD_DIR/bin/solutions/07-setns: lab 07 is not built"
 }
 
 requires_tmux() {
@@ -519,7 +519,7 @@ watch_demo_window() {
 
 requires_lab08() {
   [ -x "$NSLAB_BUILD_DIR/bin/solutions/08-cgroup" ] ||
-    skip "no $NSLAB_BUILD_DIR/bin/solutions/08-cgroup: lab 08 is not built (libmnl missing?)"
+    skip "no $NSLAB_BUILD_DIR/bin/solutions/08-cgroup: lab 08 is not built"
 }
 
 # The containers' cgroups in the hierarchies now (.../nslab/PID), one a line.

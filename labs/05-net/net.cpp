@@ -12,7 +12,6 @@
 #include "05-net/net.hpp"
 
 #include <arpa/inet.h>
-#include <libmnl/libmnl.h>
 #include <linux/capability.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
@@ -84,14 +83,14 @@ void create_veth(Rtnetlink& nl, const std::string& host_end, pid_t child) {
 // link) and the address itself. For IPv4, IFA_LOCAL is the address of this
 // end; IFA_ADDRESS is the same on a broadcast link like a veth.
 void add_address(Rtnetlink& nl, const std::string& name, const Ipv4Cidr& cidr) {
-  nlmsghdr* request = nl.start(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
-  auto* address = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(request, sizeof(ifaddrmsg)));
+  Request request = nl.start(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+  auto* address = request.add_header<ifaddrmsg>();
   address->ifa_family = AF_INET;
   address->ifa_prefixlen = static_cast<unsigned char>(cidr.prefix);
   address->ifa_scope = RT_SCOPE_UNIVERSE;
   address->ifa_index = link_index(name);
-  mnl_attr_put(request, IFA_LOCAL, sizeof(in_addr), &cidr.address);
-  mnl_attr_put(request, IFA_ADDRESS, sizeof(in_addr), &cidr.address);
+  request.add_attribute(IFA_LOCAL, &cidr.address, sizeof(in_addr));
+  request.add_attribute(IFA_ADDRESS, &cidr.address, sizeof(in_addr));
   nl.call(request, "RTM_NEWADDR " + cidr.text + " dev " + name + " (ip address add " + cidr.text + " dev " + name + ")");
 }
 //! [net-address]
@@ -100,16 +99,16 @@ void add_address(Rtnetlink& nl, const std::string& name, const Ipv4Cidr& cidr) {
 // `ip route add default via GATEWAY dev eth0`: a route to 0.0.0.0/0 in the main
 // table, through the host end's address.
 void add_default_route(Rtnetlink& nl, const std::string& name, const Ipv4Cidr& gateway) {
-  nlmsghdr* request = nl.start(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
-  auto* route = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(request, sizeof(rtmsg)));
+  Request request = nl.start(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+  auto* route = request.add_header<rtmsg>();
   route->rtm_family = AF_INET;
   route->rtm_dst_len = 0;  // 0.0.0.0/0: the default route
   route->rtm_table = RT_TABLE_MAIN;
   route->rtm_protocol = RTPROT_BOOT;
   route->rtm_scope = RT_SCOPE_UNIVERSE;
   route->rtm_type = RTN_UNICAST;
-  mnl_attr_put(request, RTA_GATEWAY, sizeof(in_addr), &gateway.address);
-  mnl_attr_put_u32(request, RTA_OIF, link_index(name));
+  request.add_attribute(RTA_GATEWAY, &gateway.address, sizeof(in_addr));
+  request.add_u32(RTA_OIF, link_index(name));
   nl.call(request, "RTM_NEWROUTE default via " + address_text(gateway.host_order()) + " dev " + name +
                        " (ip route add default via " + address_text(gateway.host_order()) + ")");
 }
@@ -124,11 +123,11 @@ void add_default_route(Rtnetlink& nl, const std::string& name, const Ipv4Cidr& g
 // that could not be read): once our container is reaped, its PID — and so the
 // name — may be another's. ENODEV: it is gone already.
 bool delete_link(Rtnetlink& nl, unsigned index, const std::string& name) {
-  nlmsghdr* request = nl.start(RTM_DELLINK);
-  auto* link = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(request, sizeof(ifinfomsg)));
+  Request request = nl.start(RTM_DELLINK);
+  auto* link = request.add_header<ifinfomsg>();
   link->ifi_family = AF_UNSPEC;
   link->ifi_index = static_cast<int>(index);
-  if (index == 0) mnl_attr_put_strz(request, IFLA_IFNAME, name.c_str());
+  if (index == 0) request.add_string(IFLA_IFNAME, name);
   try {
     nl.call(request, "RTM_DELLINK " + name + " (ip link delete " + name + ")");
   } catch (const Error& e) {
@@ -164,22 +163,21 @@ std::vector<HostAddress> host_addresses() {
 
 std::vector<HostAddress> dump_host_addresses() {
   Rtnetlink nl;
-  nlmsghdr* request = nl.start(RTM_GETADDR);
-  auto* family = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(request, sizeof(ifaddrmsg)));
+  Request request = nl.start(RTM_GETADDR);
+  auto* family = request.add_header<ifaddrmsg>();
   family->ifa_family = AF_INET;
   std::vector<HostAddress> found;
   nl.dump(request, "RTM_GETADDR (ip -4 address show)", [&found](const nlmsghdr* message) {
     if (message->nlmsg_type != RTM_NEWADDR) return;
-    const auto* address = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(message));
+    const auto* address = family_header<ifaddrmsg>(message);
+    if (address == nullptr || address->ifa_family != AF_INET) return;
     // The attributes after the ifaddrmsg; IFA_LOCAL is the address itself.
     in_addr local{};
-    auto take_local = [](const nlattr* attribute, void* data) -> int {
-      if (mnl_attr_get_type(attribute) == IFA_LOCAL && mnl_attr_get_payload_len(attribute) == sizeof(in_addr)) {
-        std::memcpy(data, mnl_attr_get_payload(attribute), sizeof(in_addr));
-      }
-      return MNL_CB_OK;
-    };
-    if (mnl_attr_parse(message, sizeof(ifaddrmsg), take_local, &local) != MNL_CB_OK || local.s_addr == 0) return;
+    const bool whole = for_each_attribute(message, sizeof(ifaddrmsg),
+                                          [&local](std::uint16_t type, const void* value, std::size_t length) {
+                                            if (type == IFA_LOCAL && length == sizeof local) std::memcpy(&local, value, length);
+                                          });
+    if (!whole || local.s_addr == 0) return;
     std::array<char, IF_NAMESIZE> name{};
     found.push_back({ntohl(local.s_addr), address->ifa_prefixlen,
                      ::if_indextoname(address->ifa_index, name.data()) != nullptr ? name.data() : "?"});

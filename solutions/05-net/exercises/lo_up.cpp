@@ -7,8 +7,8 @@
 //
 // `ip link set lo up` is one rtnetlink request: RTM_NEWLINK on an existing link,
 // saying which flag bits to change (ifi_change) and what they become (ifi_flags).
-// Here that request is written out by hand, byte for byte, as the lab's libmnl
-// code builds it for us — see rtnetlink(7) and netlink(7):
+// Here that request is written out by hand, byte for byte, as the lab's Request
+// class (netlink.cpp) builds it — see rtnetlink(7) and netlink(7):
 //
 //   offset  0  struct nlmsghdr   16 bytes  length 32, type RTM_NEWLINK, flags, seq, pid
 //   offset 16  struct ifinfomsg  16 bytes  family, type, index, flags, change
