@@ -230,10 +230,28 @@ struct Directory {
 
 }  // namespace
 
-std::string mount_root(const std::string& mount) {
+namespace {
+
+// What this process's own /proc files say about its cgroups and mounts, read
+// once by a runtime: the kernel writes each of them out anew at every read.
+// "" where one cannot be read (no /proc): then nothing is found in it.
+struct SelfView {
+  std::string cgroups = text_of("/proc/self/cgroup");
+  std::string mountinfo = text_of("/proc/self/mountinfo");
+
+  static std::string text_of(const char* path) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+};
+
+// mount_root() from the text of a mountinfo file.
+std::string mount_root_in(const std::string& mountinfo, const std::string& mount) {
   char real[PATH_MAX];
   if (::realpath(mount.c_str(), real) == nullptr) return "/";
-  std::ifstream info("/proc/self/mountinfo");
+  std::istringstream info(mountinfo);
   std::string line;
   std::string root = "/";
   while (std::getline(info, line)) {
@@ -245,25 +263,45 @@ std::string mount_root(const std::string& mount) {
   return root;
 }
 
-namespace {
-
-Hierarchy locate(const std::string& mount, const std::string& controller) {
-  Hierarchy where{mount, controller, controller, own_cgroup(controller), std::nullopt, {}};
-  if (!controller.empty()) {
-    // "cpu,cpuacct": a hierarchy is mounted by its whole set of controllers.
-    std::ifstream in("/proc/self/cgroup");
-    std::string line;
-    while (std::getline(in, line)) {
-      const auto first = line.find(':');
-      const auto second = line.find(':', first + 1);
-      if (first == std::string::npos || second == std::string::npos) continue;
-      std::string listed = line.substr(first + 1, second - first - 1);
-      std::string spaced = listed;
-      std::replace(spaced.begin(), spaced.end(), ',', ' ');
-      if (has_word(spaced, controller)) where.options = listed;
+// cgroup_of() from the text of a /proc/PID/cgroup file; with @p listed, the
+// line's controllers too ("cpu,cpuacct": a v1 hierarchy is mounted by its
+// whole set).
+std::string cgroup_in(const std::string& text, std::string_view controller, std::string* listed = nullptr) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    // "ID:CONTROLLERS:PATH": v2's line is "0::PATH"; v1's list their controllers.
+    const auto first = line.find(':');
+    const auto second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    const std::string controllers = line.substr(first + 1, second - first - 1);
+    std::string spaced = controllers;  // "cpu,cpuacct": co-mounted controllers
+    std::replace(spaced.begin(), spaced.end(), ',', ' ');
+    const bool wanted = controller.empty() ? controllers.empty() && line.compare(0, first, "0") == 0
+                                           : has_word(spaced, controller);
+    if (wanted) {
+      if (listed != nullptr) *listed = controllers;
+      return line.substr(second + 1);
     }
   }
-  const std::string root = mount_root(mount);
+  return {};
+}
+
+}  // namespace
+
+std::string mount_root(const std::string& mount) { return mount_root_in(SelfView::text_of("/proc/self/mountinfo"), mount); }
+
+namespace {
+
+Hierarchy locate(const std::string& mount, const std::string& controller, const SelfView& self) {
+  Hierarchy where{mount, controller, controller, {}, std::nullopt, {}};
+  where.own = cgroup_in(self.cgroups, controller, &where.options);
+  if (where.own.empty()) {
+    throw Error(0, "/proc/self/cgroup has no line for " +
+                       (controller.empty() ? std::string("cgroup v2") : "the " + controller + " controller"));
+  }
+  if (controller.empty()) where.options.clear();
+  const std::string root = mount_root_in(self.mountinfo, mount);
   if (root != "/") {
     // Our cgroup paths are our namespace's; the mount's are another's.
     where.why_not = "this process is in a cgroup namespace whose root is not the root of " + mount +
@@ -417,7 +455,7 @@ void set(const std::string& dir, const std::string& file, const std::string& val
 
 class CgroupV2 final : public Cgroup {
  public:
-  CgroupV2() { dir_.where = locate(std::string(kCgroupMount), ""); }
+  CgroupV2() { dir_.where = locate(std::string(kCgroupMount), "", SelfView{}); }
 
   [[nodiscard]] std::string_view version() const override { return "v2"; }
 
@@ -551,13 +589,14 @@ class CgroupV2 final : public Cgroup {
 class CgroupV1 final : public Cgroup {
  public:
   CgroupV1() {
+    const SelfView self;
     for (const char* controller : {"memory", "pids", "cpu"}) {
       const std::string mount = path_in(std::string(kCgroupMount), controller);
       struct statfs fs {};
       if (::statfs(mount.c_str(), &fs) == -1 || fs.f_type != CGROUP_SUPER_MAGIC) continue;
-      if (cgroup_of(0, controller).empty()) continue;  // mounted, but not a hierarchy we are in
+      if (cgroup_in(self.cgroups, controller).empty()) continue;  // mounted, but not a hierarchy we are in
       Directory dir;
-      dir.where = locate(mount, controller);
+      dir.where = locate(mount, controller, self);
       dirs_.push_back(std::move(dir));
     }
   }
@@ -704,24 +743,8 @@ CgroupLayout detect_layout() {
 //! [cgroup-layout]
 
 std::string cgroup_of(pid_t pid, std::string_view controller) {
-  std::ifstream in(pid == 0 ? std::string("/proc/self/cgroup") : "/proc/" + std::to_string(pid) + "/cgroup");
-  std::string line;
-  while (std::getline(in, line)) {
-    // "ID:CONTROLLERS:PATH": v2's line is "0::PATH"; v1's list their controllers.
-    const auto first = line.find(':');
-    const auto second = line.find(':', first + 1);
-    if (first == std::string::npos || second == std::string::npos) continue;
-    const std::string controllers = line.substr(first + 1, second - first - 1);
-    std::string path = line.substr(second + 1);
-    std::string listed = controllers;  // "cpu,cpuacct": co-mounted controllers
-    std::replace(listed.begin(), listed.end(), ',', ' ');
-    const bool wanted = controller.empty() ? controllers.empty() && line.compare(0, first, "0") == 0
-                                           : has_word(listed, controller);
-    if (wanted) {
-      return path;
-    }
-  }
-  return {};
+  const std::string file = pid == 0 ? std::string("/proc/self/cgroup") : "/proc/" + std::to_string(pid) + "/cgroup";
+  return cgroup_in(SelfView::text_of(file.c_str()), controller);
 }
 
 std::string own_cgroup(std::string_view controller) {
