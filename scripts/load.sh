@@ -14,7 +14,7 @@
 #   --quick         a run of a few seconds for the test command: --count 20,
 #                   --loops 4, --per-loop 5, and shorter waits for the kernel
 #                   (3 s and 10 s, below); options given as well win
-#   --max-drift PCT the most the last hundred may be slower than the first, in %
+#   --max-drift PCT the most the last hundreds may be slower than the first, in %
 #                   (default 25)
 #
 # The rows, one per lab and way of running it: 01-uts, 02-ipc, 03-pid,
@@ -32,8 +32,11 @@
 # veth, each loop on a /24 of its own, 10.201.LOOP.0/24).
 #
 # The table: per row, the containers, the seconds, the rate (containers/s),
-# the rate of the first hundred and of the last hundred, the drift (the last
-# hundred's rate against the first's, in %: negative is slower), the exits
+# the rate of the first hundreds and of the last hundreds (with six hundreds
+# or more: the median of the first three, and of the last three, so that one
+# hundred that met a burst of other work on the machine is not taken for a
+# trend; with fewer, the first hundred and the last), the drift (the last
+# hundreds' rate against the first's, in %: negative is slower), the exits
 # that were wrong, and the load average (1 minute) at its start and its end,
 # for how busy the machine was; the concurrent run in the same columns (its hundreds are
 # hundreds of containers ended, from all loops); then each row's rate per
@@ -351,7 +354,9 @@ run_row() {
 # NAME|DRIFT|JUDGED" lines. Blocks: hundreds (of containers in the order they
 # ended), or halves of a row of fewer than 200; a block's rate is its
 # containers over the time from the end of the one before it (or the start)
-# to the end of its last. Drift is judged only with two full hundreds.
+# to the end of its last. The first and the last rate: of the first block and
+# the last, or with six blocks or more the median of the first three and of
+# the last three. Drift is judged only with two full hundreds.
 summarize() {
   local name=$1 load=$2
   shift 2
@@ -365,7 +370,13 @@ summarize() {
       if (block < 1) block = 1
       total = ends[n] - start
       rate = (total > 0) ? n / total : 0
-      first = rate_of(0, block); last = rate_of(n - block, block)
+      blocks = int(n / block)
+      if (blocks >= 6) {
+        first = median3(rate_of(0, block), rate_of(block, block), rate_of(2 * block, block))
+        last = median3(rate_of(n - 3 * block, block), rate_of(n - 2 * block, block), rate_of(n - block, block))
+      } else {
+        first = rate_of(0, block); last = rate_of(n - block, block)
+      }
       drift = (first > 0) ? (last / first - 1) * 100 : 0
       judged = (n >= 200) ? "judged" : "shown"
       printf "row %-22s %10d %8.2f %8.1f %9.1f %9.1f %8.1f %9d  %s\n", name, n, total, rate, first, last, drift, bad, load
@@ -381,6 +392,11 @@ summarize() {
     function rate_of(from, count,   t0) {
       t0 = from_time(from)
       return (ends[from + count] > t0) ? count / (ends[from + count] - t0) : 0
+    }
+    function median3(a, b, c) {
+      if ((a >= b && a <= c) || (a <= b && a >= c)) return a
+      if ((b >= a && b <= c) || (b <= a && b >= c)) return b
+      return c
     }
     function heap_sort(a, size,   i, t) {
       for (i = int(size / 2); i >= 1; i--) sift(a, i, size)
@@ -577,7 +593,7 @@ for i in "${!names[@]}"; do
   printf '  %-36s %s\n' "$name ($block):" "${per#*|"$block" }"
   IFS='|' read -r _ drift judged < <(sed -n 's/^drift //p' "${summaries[i]}")
   if [ "$judged" = judged ] && awk -v d="$drift" -v m="$max_drift" 'BEGIN { exit !(d < -m) }'; then
-    failures+=("$name: the last hundred ran ${drift#-}% slower than the first (at most $max_drift%)")
+    failures+=("$name: the last hundreds ran ${drift#-}% slower than the first (at most $max_drift%)")
   fi
   wrong=$(grep -c '^bad ' "${results[i]}")
   if [ "$wrong" != 0 ]; then

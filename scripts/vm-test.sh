@@ -15,6 +15,11 @@
 #                                 verdict there (v2), as root and as uid 65534.
 #                                 Not --cpus: under software emulation the guest's clock is
 #                                 not a CPU's time.
+#   scripts/vm-test.sh --faults [ARG...]
+#                                 scripts/faults.sh ARG... in the guest instead of Bats:
+#                                 the runtimes killed, interrupted and failed step by step
+#                                 on cgroup v2 (cgroup.kill, the v2 sweep); its table is
+#                                 printed, and its exit status is one test's
 #
 # Prints the guest's kernel and cgroup layout, each test's TAP line (under the
 # name of its file), and ends with "N passed, N failed, N skipped". Exit status:
@@ -37,7 +42,7 @@ build=$(cd "${NSLAB_BUILD_DIR:-$top/build}" 2>/dev/null && pwd || echo "${NSLAB_
 cache=${NSLAB_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/nslab/vm}
 marker=nslab-vm
 
-usage="usage: scripts/vm-test.sh [--quick | NN...]   (NN: $(cd "$top/labs" && ls -d [0-9][0-9]-* | cut -c1-2 | xargs))"
+usage="usage: scripts/vm-test.sh [--quick | NN... | --faults [FAULTS-ARG...]]   (NN: $(cd "$top/labs" && ls -d [0-9][0-9]-* | cut -c1-2 | xargs))"
 die() { echo "vm-test: $*" >&2; exit 1; }
 # cannot WHY: this machine cannot run the VM; said in one line, exit 77.
 cannot() { echo "vm-test: cannot run a VM here: $*" >&2; exit 77; }
@@ -46,7 +51,14 @@ cannot() { echo "vm-test: cannot run a VM here: $*" >&2; exit 77; }
 
 files=()
 quick=no
+faults=no faults_args=()
 case "${1:-}" in
+  --faults)
+    faults=yes
+    shift
+    faults_args=("$@")
+    set --
+    ;;
   -h | --help) echo "$usage"; exit 0 ;;
   --quick)
     [ $# -eq 1 ] || { echo "$usage" >&2; exit 2; }
@@ -80,10 +92,10 @@ case "${1:-}" in
     done
     ;;
 esac
-[ ${#files[@]} -gt 0 ] || die "no test file to run"
+[ ${#files[@]} -gt 0 ] || [ "$faults" = yes ] || die "no test file to run"
 [ -d "$build/bin/solutions" ] ||
   die "no build at $build/bin: build first (cmake --preset default && cmake --build --preset default; NSLAB_BUILD_DIR names another)"
-timeout=${NSLAB_VM_TIMEOUT:-$([ "$quick" = yes ] && echo 900 || echo 14400)}
+timeout=${NSLAB_VM_TIMEOUT:-$({ [ "$quick" = yes ] || [ "$faults" = yes ]; } && echo 900 || echo 14400)}
 
 # --- what the VM needs ------------------------------------------------------------
 
@@ -175,7 +187,9 @@ bats_assert=$(sed -n 's/^BATS_ASSERT_DIR:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/
   printf 'bats_support=%q\n' "${bats_support:-/usr/lib/bats/bats-support}"
   printf 'bats_assert=%q\n' "${bats_assert:-/usr/lib/bats/bats-assert}"
   printf 'ci=%q\n' "${CI:-}"
-  printf 'files=(%s)\n' "$(printf '%q ' "${files[@]}")"
+  printf 'files=(%s)\n' "$([ ${#files[@]} -eq 0 ] || printf '%q ' "${files[@]}")"
+  printf 'faults=%q\n' "$faults"
+  printf 'faults_args=(%s)\n' "$([ ${#faults_args[@]} -eq 0 ] || printf '%q ' "${faults_args[@]}")"
 } > "$work/initramfs/job"
 
 # /init, PID 1 of the initramfs: the host's root, read-only over 9p, under a
@@ -244,6 +258,21 @@ control "kernel $(uname -r)"
 control "cgroup $(stat -fc %T /sys/fs/cgroup): $(cat /sys/fs/cgroup/cgroup.controllers)"
 control "subtree_control: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
 cd "$build_dir" || { control "cannot: cd $build_dir"; exit 1; }
+if [ "$faults" = yes ]; then
+  # One "test": scripts/faults.sh, its output as TAP comments.
+  control "file scripts/faults.sh"
+  start=$SECONDS
+  env -i PATH="$PATH" HOME=/root LANG=C.UTF-8 TERM=dumb NSLAB_BUILD_DIR="$build_dir" \
+    bash "$source_dir/scripts/faults.sh" "${faults_args[@]}" > /tmp/nslab-vm-faults.out 2>&1
+  status=$?
+  sed -u 's/^/nslab-vm| # /' /tmp/nslab-vm-faults.out
+  if [ "$status" = 0 ]; then
+    echo "nslab-vm| ok 1 scripts/faults.sh ${faults_args[*]}"
+  else
+    echo "nslab-vm| not ok 1 scripts/faults.sh ${faults_args[*]}: exit $status"
+  fi
+  control "status $status $((SECONDS - start))"
+fi
 for entry in "${files[@]}"; do
   file=${entry%%|*} filter=()
   [ "$file" = "$entry" ] || filter=(--filter "${entry#*|}")

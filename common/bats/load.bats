@@ -158,6 +158,24 @@ echo \$((n + 1)) > '$BATS_TEST_TMPDIR/calls'
 [ \"\$n\" -lt 103 ] || sleep 0.015") load_run --quick --count 200 --lab 01 --loops 0
   assert_failure 1
   assert_line --regexp '^  01-uts \(100\): +[0-9]+ [0-9]+$'
-  assert_regex "${lines[-1]}" '^load: FAILED: 01-uts: the last hundred ran [0-9.]+% slower than the first \(at most 25%\)$'
+  assert_regex "${lines[-1]}" '^load: FAILED: 01-uts: the last hundreds ran [0-9.]+% slower than the first \(at most 25%\)$'
+  no_work_left
+}
+
+@test "scripts/load.sh: with six hundreds, one slow hundred at the end is a burst, not drift; the last three slow are drift" {
+  # The warm-up's 3 calls, then 600 containers, slowed from container FROM to TO.
+  slowed() {
+    printf '0\n' > "$BATS_TEST_TMPDIR/calls"
+    NSLAB_LOAD_PROGRAM=$(fake "slowed-$1" "read n < '$BATS_TEST_TMPDIR/calls'
+echo \$((n + 1)) > '$BATS_TEST_TMPDIR/calls'
+[ \"\$n\" -lt $(($1 + 3)) ] || [ \"\$n\" -ge $(($2 + 3)) ] || sleep 0.012") load_run --quick --count 600 --lab 01 --loops 0
+  }
+  slowed 500 600
+  assert_success
+  assert_line --regexp '^  01-uts \(100\): +([0-9]+ ){5}[0-9]+$'
+  assert_regex "${lines[-1]}" '^load: ok: '
+  slowed 300 600
+  assert_failure 1
+  assert_regex "${lines[-1]}" '^load: FAILED: 01-uts: the last hundreds ran [0-9.]+% slower than the first \(at most 25%\)$'
   no_work_left
 }

@@ -689,15 +689,19 @@ demo_build_logs() {
     run --separate-stderr env NSLAB_BUILD_DIR="$SCRATCH/nothing" bash "$NSLAB_SOURCE_DIR/scripts/vm-test.sh" $argument
     assert_failure 2
     assert_equal "$output" ""
-    assert_regex "$stderr" '^usage: scripts/vm-test.sh \[--quick \| NN\.\.\.\]   \(NN: 01 02 .*\)$'
+    assert_regex "$stderr" '^usage: scripts/vm-test.sh \[--quick \| NN\.\.\. \| --faults \[FAULTS-ARG\.\.\.\]\]   \(NN: 01 02 .*\)$'
   done
   assert [ ! -e "$SCRATCH/nothing" ]
 }
 
 @test "scripts/vm-test.sh without a build says in one line to build first, and boots nothing" {
-  run --separate-stderr env NSLAB_BUILD_DIR="$SCRATCH/nothing" bash "$NSLAB_SOURCE_DIR/scripts/vm-test.sh" 01
-  assert_failure 1
-  assert_equal "$output" ""
-  assert_regex "$stderr" "^vm-test: no build at $SCRATCH/nothing/bin: build first \\(.*\\)$"
+  local argument
+  for argument in 01 --faults "--faults --lab 08"; do
+    # shellcheck disable=SC2086  # the words of the case
+    run --separate-stderr env NSLAB_BUILD_DIR="$SCRATCH/nothing" bash "$NSLAB_SOURCE_DIR/scripts/vm-test.sh" $argument
+    assert_failure 1
+    assert_equal "$output" ""
+    assert_regex "$stderr" "^vm-test: no build at $SCRATCH/nothing/bin: build first \\(.*\\)$"
+  done
   assert [ ! -e "$SCRATCH/nothing" ]
 }

@@ -1,6 +1,7 @@
 #include "nslab/namespaces.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 
 #include "flag_names.hpp"
 #include "nslab/error.hpp"
+#include "nslab/fd.hpp"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -165,16 +167,36 @@ std::string proc_ns_dir(pid_t pid) {
   return pid == 0 ? std::string("/proc/self/ns") : "/proc/" + std::to_string(pid) + "/ns";
 }
 
+// The identity behind entry KIND of DIR (an fd on /proc/PID/ns, or AT_FDCWD
+// with KIND a whole path); SHOWN names it in an error.
+NamespaceId read_link(int dir, const std::string& kind, const std::string& shown) {
+  std::array<char, 128> buffer{};
+  const ssize_t length = ::readlinkat(dir, kind.c_str(), buffer.data(), buffer.size() - 1);
+  if (length == -1) throw_errno("readlink " + shown);
+  const auto id = parse_namespace_link(std::string_view(buffer.data(), static_cast<std::size_t>(length)));
+  if (!id) throw Error(0, "readlink " + shown + ": unexpected \"" + std::string(buffer.data()) + "\"");
+  return *id;
+}
+
 }  // namespace
 
 NamespaceId read_namespace_id(pid_t pid, std::string_view kind) {
   const std::string path = proc_ns_dir(pid) + "/" + std::string(kind);
-  std::array<char, 128> buffer{};
-  const ssize_t length = ::readlink(path.c_str(), buffer.data(), buffer.size() - 1);
-  if (length == -1) throw_errno("readlink " + path);
-  const auto id = parse_namespace_link(std::string_view(buffer.data(), static_cast<std::size_t>(length)));
-  if (!id) throw Error(0, "readlink " + path + ": unexpected \"" + std::string(buffer.data()) + "\"");
-  return *id;
+  return read_link(AT_FDCWD, path, path);
+}
+
+std::vector<NamespaceId> read_namespace_ids(pid_t pid, const std::vector<std::string_view>& kinds) {
+  std::vector<NamespaceId> ids;
+  if (kinds.empty()) return ids;
+  const std::string path = proc_ns_dir(pid);
+  const UniqueFd dir(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) throw_errno("open " + path);
+  ids.reserve(kinds.size());
+  for (const std::string_view kind : kinds) {
+    const std::string name(kind);
+    ids.push_back(read_link(dir.get(), name, path + "/" + name));
+  }
+  return ids;
 }
 
 std::vector<std::string> list_namespace_entries(pid_t pid) {

@@ -95,10 +95,18 @@ void report(const std::string& program, const Error& error) {
 // The safety net (Isolation): every namespace a module works in must be new —
 // its identity must differ from the runtime's — before the module acts.
 void check_isolation(const Context& ctx, const Modules& modules, bool after_go) {
+  std::vector<Isolation> checked;
+  std::vector<std::string_view> kinds;
   for (const Module* module : modules) {
     const std::optional<Isolation> isolation = module->isolation();
     if (!isolation || isolation->after_go != after_go) continue;
-    const NamespaceId mine = read_namespace_id(0, isolation->kind);
+    checked.push_back(*isolation);
+    kinds.push_back(isolation->kind);
+  }
+  const std::vector<NamespaceId> ours = read_namespace_ids(0, kinds);
+  for (std::size_t i = 0; i < checked.size(); ++i) {
+    const Isolation* isolation = &checked[i];
+    const NamespaceId& mine = ours[i];
     for (const NamespaceId& runtime : ctx.runtime_namespaces) {
       if (runtime != mine) continue;
       const auto kind = namespace_kind(isolation->kind);
@@ -351,11 +359,11 @@ class Pipeline {
   }
 
   void record_runtime_namespaces() {
+    std::vector<std::string_view> kinds;
     for (const Module* module : modules_) {
-      if (const auto isolation = module->isolation()) {
-        ctx_.runtime_namespaces.push_back(read_namespace_id(0, isolation->kind));
-      }
+      if (const auto isolation = module->isolation()) kinds.push_back(isolation->kind);
     }
+    ctx_.runtime_namespaces = read_namespace_ids(0, kinds);
   }
 
   // Waits for the child's next message; a forwarded signal ends the wait first.

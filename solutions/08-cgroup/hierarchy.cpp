@@ -421,6 +421,20 @@ std::string remove_container(Directory& dir, bool v2, const Narrator& narrator) 
     dir.path.clear();
     return shown + " (it was moved while the container ran: what is at its path now is not ours, and stays)";
   }
+  // Most often nothing is left in it: the container's PID 1 was reaped, and
+  // with it every process of its PID namespace. Then two rmdirs are the whole
+  // teardown, the leaf through our descriptor, the directory by the path we
+  // just checked. Anything else (a process still dying, one that --enter put
+  // there, groups the container made below its own, a group the kernel still
+  // holds) fails them with EBUSY or ENOTEMPTY, and the careful way follows.
+  if ((::unlinkat(dir.fd.get(), "container", AT_REMOVEDIR) == 0 || errno == ENOENT) &&
+      ::rmdir(dir.path.c_str()) == 0) {
+    narrator.say("removed " + dir.path + ": empty, nothing left in it to kill");
+    dir.path.clear();
+    if (::rmdir(dir.nslab().c_str()) == 0) narrator.say("removed " + dir.nslab() + ": no other container uses it");
+    dir.fd.reset();
+    return {};
+  }
   kill_cgroup(dir.fd.get(), v2);
   narrator.say(std::string(v2 ? "wrote 1 to cgroup.kill of " : "killed every process in ") + dir.path);
   const UniqueFd nslab(::open(dir.nslab().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

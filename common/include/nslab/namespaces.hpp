@@ -79,6 +79,12 @@ std::optional<NamespaceId> parse_namespace_link(std::string_view link);
 /// @throws Error from readlink(2): ENOENT (no such process or kind), EACCES.
 NamespaceId read_namespace_id(pid_t pid, std::string_view kind);
 
+/// @brief The same for each of @p kinds, in their order, from one open of
+/// /proc/PID/ns: each entry then costs one readlinkat(2), not a walk of the
+/// whole path (/proc, self, the PID's directory) again.
+/// @throws Error from open(2) or readlinkat(2), as read_namespace_id().
+std::vector<NamespaceId> read_namespace_ids(pid_t pid, const std::vector<std::string_view>& kinds);
+
 /// @brief The entries of /proc/PID/ns (pid 0: this process), sorted as `ls` sorts them.
 /// @throws Error from opendir(2).
 std::vector<std::string> list_namespace_entries(pid_t pid);
