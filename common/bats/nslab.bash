@@ -364,13 +364,44 @@ child_of() {
   [ -n "${1:-}" ] && echo "$1"
 }
 
+# running PID: PID exists and has not ended (a zombie, ended but not yet
+# waited for, has).
+running() {
+  local state
+  state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "${state%% *}" != Z ]
+}
+
+# wait_exit PID SECONDS: waits for the background job PID to end, for
+# SECONDS at most; returns its exit status, or 124 when it still runs (then
+# it is not waited for), so that a hang fails the test with its output
+# instead of reaching CTest's time limit, which would kill it and the
+# script's own cleanup with it.
+wait_exit() {
+  local deadline=$((SECONDS + $2)) status=0
+  while running "$1"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 124
+    sleep 0.05
+  done
+  wait "$1" || status=$?
+  return "$status"
+}
+
 # end_if_running PID: a script that a failed test left running in the
-# background, ended as Ctrl-C would end it (SIGINT), and waited for.
+# background, ended as Ctrl-C would end it (SIGINT), and waited for; if it
+# does not end within 15 s, SIGTERM, then after 5 s more SIGKILL, each said.
 end_if_running() {
-  if [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; then
-    kill -INT "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-  fi
+  [ -n "${1:-}" ] && running "$1" || return 0
+  kill -INT "$1" 2>/dev/null || true
+  wait_exit "$1" 15 && return 0
+  [ $? = 124 ] || return 0
+  echo "# $1 still ran 15 s after SIGINT: SIGTERM" >&3
+  kill -TERM "$1" 2>/dev/null || true
+  wait_exit "$1" 5 && return 0
+  [ $? = 124 ] || return 0
+  echo "# $1 still ran 5 s after SIGTERM: SIGKILL" >&3
+  kill -KILL "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
 }
 
 # own_tmpdir: TMPDIR (exported) and OUT, directories of this test's own, so

@@ -225,7 +225,7 @@ DATA
   pid=$! MEASURE_PID=$!
   # Under way: its root filesystem made, a container running in it (the
   # negative control of the checks below, which see them go).
-  wait_for 40 measuring
+  wait_for 25 measuring
   # Where there is a memory controller to measure in, the run's cgroup is
   # there too (and must go): what the check after the end would see.
   if [ -e "/sys/fs/cgroup/memory${NSLAB_CGROUP_BASE:-}/memory.max_usage_in_bytes" ] ||
@@ -235,7 +235,8 @@ DATA
   fi
   kill -INT "$pid"
   status=0
-  wait "$pid" || status=$?
+  wait_exit "$pid" 20 || status=$?
+  [ "$status" != 124 ] || { echo "still running 20 s after SIGINT; its output:" >&2; cat "$BATS_TEST_TMPDIR/log" >&2; false; }
   [ "$status" -eq 130 ] || { cat "$BATS_TEST_TMPDIR/log" >&2; false; }
   [ ! -e "$OUT" ]
   nothing_left
