@@ -137,10 +137,11 @@ DATA
   BENCH_PID=$!
   # Under way: the container it joins is running (the negative control of
   # the checks below, which see it go).
-  wait_for 40 pgrep -f -- '07-setns --init --pid-file .*/nslab-bench\..*/target.pid -- sleep infinity'
+  wait_for 25 pgrep -f -- '07-setns --init --pid-file .*/nslab-bench\..*/target.pid -- sleep infinity'
   kill -INT "$BENCH_PID"
   status=0
-  wait "$BENCH_PID" || status=$?
+  wait_exit "$BENCH_PID" 20 || status=$?
+  [ "$status" != 124 ] || { echo "still running 20 s after SIGINT; its output:" >&2; cat "$BATS_TEST_TMPDIR/log" >&2; false; }
   [ "$status" -eq 130 ] || { cat "$BATS_TEST_TMPDIR/log" >&2; false; }
   [ ! -e "$OUT" ]
   expect "the joined container is gone" "performance.md#performance-how" -- \
