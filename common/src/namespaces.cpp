@@ -194,7 +194,10 @@ std::vector<NamespaceId> read_namespace_ids(pid_t pid, const std::vector<std::st
   ids.reserve(kinds.size());
   for (const std::string_view kind : kinds) {
     const std::string name(kind);
-    ids.push_back(read_link(dir.get(), name, path + "/" + name));
+    std::string shown = path;
+    shown += '/';
+    shown += name;
+    ids.push_back(read_link(dir.get(), name, shown));
   }
   return ids;
 }
