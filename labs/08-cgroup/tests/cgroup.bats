@@ -441,6 +441,30 @@ start_waiting_ct() {
   expect_no_cgroup_left "$DOC#lab08-teardown"
 }
 
+@test "teardown the careful way: a process the host put in the container's group, and a group the container made below its own, are ended and removed" {
+  # What makes the two quick rmdirs fail (EBUSY, ENOTEMPTY): a process that
+  # is not in the container's PID namespace, so its PID 1's end does not end
+  # it; a group below the leaf. Both are found and taken away.
+  start_waiting_ct --pids 16
+  leaf=$(ct_leaf)
+  (exec sleep 300) 3>&- &
+  STRAY_PID=$!
+  for hierarchy in $CG_HIERARCHIES; do
+    dir=$(cgroup_dir "$hierarchy" "$leaf")
+    echo "$STRAY_PID" > "$dir/cgroup.procs"
+    mkdir "$dir/inner"
+  done
+  expect_in_cgroup "$STRAY_PID" "$leaf" "$DOC#lab08-teardown"
+  touch "$T/go"
+  finish_ct
+  assert_success
+  expect "the host's process in the container's group was killed" "$DOC#lab08-teardown" -- wait_for 3 nslab_not_running "$STRAY_PID"
+  for hierarchy in $CG_HIERARCHIES; do
+    expect "$(cgroup_dir "$hierarchy" "$leaf")/inner was removed" "$DOC#lab08-teardown" -- [ ! -e "$(cgroup_dir "$hierarchy" "$leaf")/inner" ]
+  done
+  expect_no_cgroup_left "$DOC#lab08-teardown"
+}
+
 @test "a running container's directory is not swept by another run: its lock is held" {
   start_waiting_ct --pids 16
   run ct --pids 16 -- true
