@@ -427,21 +427,19 @@ std::string remove_container(Directory& dir, bool v2, const Narrator& narrator) 
   // just checked. Anything else (a process still dying, one that --enter put
   // there, groups the container made below its own, a group the kernel still
   // holds) fails them with EBUSY or ENOTEMPTY, and the careful way follows.
+  std::string left;
   if ((::unlinkat(dir.fd.get(), "container", AT_REMOVEDIR) == 0 || errno == ENOENT) &&
       ::rmdir(dir.path.c_str()) == 0) {
     narrator.say("removed " + dir.path + ": empty, nothing left in it to kill");
-    dir.path.clear();
-    if (::rmdir(dir.nslab().c_str()) == 0) narrator.say("removed " + dir.nslab() + ": no other container uses it");
-    dir.fd.reset();
-    return {};
+  } else {
+    kill_cgroup(dir.fd.get(), v2);
+    narrator.say(std::string(v2 ? "wrote 1 to cgroup.kill of " : "killed every process in ") + dir.path);
+    const UniqueFd nslab(::open(dir.nslab().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    const std::string name = dir.path.substr(dir.path.rfind('/') + 1);
+    left = nslab ? remove_tree(nslab.get(), name, dir.path) : shown + " (open of nslab/ failed)";
+    if (left.empty()) narrator.say("removed " + dir.path);
   }
-  kill_cgroup(dir.fd.get(), v2);
-  narrator.say(std::string(v2 ? "wrote 1 to cgroup.kill of " : "killed every process in ") + dir.path);
-  const UniqueFd nslab(::open(dir.nslab().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  const std::string name = dir.path.substr(dir.path.rfind('/') + 1);
-  std::string left = nslab ? remove_tree(nslab.get(), name, dir.path) : shown + " (open of nslab/ failed)";
   if (left.empty()) {
-    narrator.say("removed " + dir.path);
     dir.path.clear();
     // Another container may be using nslab/: then it is not empty, and stays.
     if (::rmdir(dir.nslab().c_str()) == 0) narrator.say("removed " + dir.nslab() + ": no other container uses it");
@@ -759,15 +757,6 @@ CgroupLayout detect_layout() {
 std::string cgroup_of(pid_t pid, std::string_view controller) {
   const std::string file = pid == 0 ? std::string("/proc/self/cgroup") : "/proc/" + std::to_string(pid) + "/cgroup";
   return cgroup_in(SelfView::text_of(file.c_str()), controller);
-}
-
-std::string own_cgroup(std::string_view controller) {
-  std::string path = cgroup_of(0, controller);
-  if (path.empty()) {
-    throw Error(0, "/proc/self/cgroup has no line for " +
-                       (controller.empty() ? std::string("cgroup v2") : "the " + std::string(controller) + " controller"));
-  }
-  return path;
 }
 
 std::optional<std::string> find_base(const std::string& mount, const std::string& own) {

@@ -51,13 +51,10 @@ struct LimitEvents {
   std::uint64_t pids_refused = 0;  ///< forks refused (pids.events max)
 };
 
-/// @brief The cgroup path of this process in one hierarchy, as /proc/self/cgroup
-/// shows it: "/" or "/user.slice/...". @p controller "" for cgroup v2's line
+/// @brief The cgroup path of process @p pid (0: this process) in one
+/// hierarchy, as /proc/PID/cgroup shows it: "/" or "/user.slice/...";
+/// "" when it has no such line. @p controller "" for cgroup v2's line
 /// (`0::/path`), else a v1 controller ("memory" in `4:memory:/path`).
-/// @throws Error when /proc/self/cgroup has no such line.
-std::string own_cgroup(std::string_view controller);
-
-/// @brief The same, of process @p pid ("" when it has no such line).
 std::string cgroup_of(pid_t pid, std::string_view controller);
 
 /// @brief The root, in its hierarchy, of the cgroup file system mounted at
