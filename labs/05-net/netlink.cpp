@@ -73,28 +73,30 @@ void* Request::append(std::size_t length) {
   return end;
 }
 
-void Request::add_attribute(std::uint16_t type, const void* value, std::size_t length) {
+nlattr* Request::append_attribute(std::uint16_t type, std::size_t length) {
   if (length > 0xffff - NLA_HDRLEN) throw Error(EMSGSIZE, "netlink attribute " + std::to_string(type) + ": too long");
   auto* attribute = static_cast<nlattr*>(append(NLA_HDRLEN + length));
   attribute->nla_len = static_cast<std::uint16_t>(NLA_HDRLEN + length);  // without the padding
   attribute->nla_type = type;
+  return attribute;
+}
+
+void Request::add_attribute(std::uint16_t type, const void* value, std::size_t length) {
+  nlattr* attribute = append_attribute(type, length);
   if (length > 0) std::memcpy(reinterpret_cast<char*>(attribute) + NLA_HDRLEN, value, length);
 }
 
 void Request::add_string(std::uint16_t type, std::string_view value) {
   // Room for the terminating zero, which append() has zeroed already.
-  auto* attribute = static_cast<nlattr*>(append(NLA_HDRLEN + value.size() + 1));
-  attribute->nla_len = static_cast<std::uint16_t>(NLA_HDRLEN + value.size() + 1);
-  attribute->nla_type = type;
+  nlattr* attribute = append_attribute(type, value.size() + 1);
   if (!value.empty()) std::memcpy(reinterpret_cast<char*>(attribute) + NLA_HDRLEN, value.data(), value.size());
 }
 
 void Request::add_u32(std::uint16_t type, std::uint32_t value) { add_attribute(type, &value, sizeof value); }
 
 nlattr* Request::begin_nest(std::uint16_t type) {
-  auto* nest = static_cast<nlattr*>(append(NLA_HDRLEN));
-  nest->nla_type = static_cast<std::uint16_t>(NLA_F_NESTED | type);  // "my value is attributes"
-  return nest;
+  // "My value is attributes"; its length is known only at end_nest().
+  return append_attribute(static_cast<std::uint16_t>(NLA_F_NESTED | type), 0);
 }
 
 void Request::end_nest(nlattr* nest) {

@@ -68,6 +68,9 @@ class Request {
  private:
   /// @p length zeroed bytes, padded to 4, at the end; throws Error(EMSGSIZE).
   void* append(std::size_t length);
+  /// An attribute's header (@p type, its length) and @p length zeroed bytes
+  /// of value after it, padded; the value is the caller's to fill in.
+  nlattr* append_attribute(std::uint16_t type, std::size_t length);
 
   alignas(nlmsghdr) std::array<char, kCapacity> buffer_{};
 };
