@@ -125,6 +125,17 @@ no_memory_limit() {
   [ "$1" = max ] || { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -gt 4611686018427387904 ]; }
 }
 
+# start_stray_in CGROUP: a process of the test's own (STRAY_PID, a sleep that
+# lab_teardown ends) put in CGROUP, which exists, in every hierarchy.
+start_stray_in() {
+  local hierarchy
+  (exec sleep 300) 3>&- &
+  STRAY_PID=$!
+  for hierarchy in $CG_HIERARCHIES; do
+    echo "$STRAY_PID" > "$(cgroup_dir "$hierarchy" "$1")/cgroup.procs"
+  done
+}
+
 # start_waiting_ct ARGS...: start_waiting_ct_in (cgroup.bash) in the test's directory.
 start_waiting_ct() {
   start_waiting_ct_in "$T" "$@"
@@ -423,14 +434,12 @@ start_waiting_ct() {
   dead=$!
   wait "$dead"
   cgroup=$CG_BASE/nslab/$dead
-  (exec sleep 300) 3>&- &
-  STRAY_PID=$!
   for hierarchy in $CG_HIERARCHIES; do
     dir=$(cgroup_dir "$hierarchy" "$cgroup")
     mkdir -p "$dir"
     MADE_DIRS+=("$dir")
-    echo "$STRAY_PID" > "$dir/cgroup.procs"
   done
+  start_stray_in "$cgroup"
   expect_in_cgroup "$STRAY_PID" "$cgroup" "$DOC#lab08-sweep"
   run ct -- true
   assert_success
@@ -447,12 +456,9 @@ start_waiting_ct() {
   # it; a group below the leaf. Both are found and taken away.
   start_waiting_ct --pids 16
   leaf=$(ct_leaf)
-  (exec sleep 300) 3>&- &
-  STRAY_PID=$!
+  start_stray_in "$leaf"
   for hierarchy in $CG_HIERARCHIES; do
-    dir=$(cgroup_dir "$hierarchy" "$leaf")
-    echo "$STRAY_PID" > "$dir/cgroup.procs"
-    mkdir "$dir/inner"
+    mkdir "$(cgroup_dir "$hierarchy" "$leaf")/inner"
   done
   expect_in_cgroup "$STRAY_PID" "$leaf" "$DOC#lab08-teardown"
   touch "$T/go"
