@@ -4,7 +4,7 @@
  * parent/child protocol, no narration, no cleanup beyond what the kernel needs.
  * A lab's start is compared with it to see what the runtime itself costs.
  *
- *   bench-floor KINDS [--cgroup DIR[:FILE=VALUE...]]... -- COMMAND [ARG...]
+ *   bench-floor KINDS [--nested] [--cgroup DIR[:FILE=VALUE...]]... -- COMMAND [ARG...]
  *   bench-floor --enter PID -- COMMAND [ARG...]
  *
  * KINDS: the namespaces, comma-separated (uts,ipc,pid,mnt,net,user,cgroup,time),
@@ -24,6 +24,12 @@
  * namespace if "cgroup" is among KINDS, so that the namespace's root is the
  * container's cgroup, as in lab 08; once COMMAND has ended, the directory is
  * removed, rmdir(2) retried while the kernel says EBUSY.
+ *
+ * --nested (before the first --cgroup): lab 08's shape instead of one
+ * directory: DIR.PID stands for nslab/ (on cgroup v2 it enables, in its
+ * cgroup.subtree_control, the controllers that the limits name), DIR.PID/PID
+ * for nslab/PID (it takes the limits) and DIR.PID/PID/container for the leaf
+ * (the child moves itself there); the three are removed leaf first.
  *
  * --enter PID: as nsenter --all: opens each namespace of PID that differs
  * from ours (user first, then cgroup, ipc, uts, net, pid, mnt), joins them in
@@ -126,7 +132,7 @@ static int enter(const char *target, char **command) {
 int main(int argc, char **argv) {
   if (argc >= 5 && strcmp(argv[1], "--enter") == 0 && strcmp(argv[3], "--") == 0) return enter(argv[2], argv + 4);
   if (argc < 4) {
-    fprintf(stderr, "usage: bench-floor KINDS [--cgroup DIR...] -- COMMAND [ARG...] | --enter PID -- COMMAND\n");
+    fprintf(stderr, "usage: bench-floor KINDS [--nested] [--cgroup DIR...] -- COMMAND [ARG...] | --enter PID -- COMMAND\n");
     return 125;
   }
   int flags = 0;
@@ -142,20 +148,37 @@ int main(int argc, char **argv) {
       flags |= kinds[i].flag;
     }
   }
-  char cgroups[8][PATH_MAX];
+  /* Each cgroup's directories, outermost first: one, or three with --nested;
+     the child joins the last, and the limits go in the one above it. */
+  char cgroups[8][3][PATH_MAX];
   int cgroup_count = 0;
   int next = 2;
+  const int levels = next < argc && strcmp(argv[next], "--nested") == 0 ? 3 : 1;
+  if (levels == 3) ++next;
+  const int limited = levels == 3 ? 1 : 0;
   while (next + 1 < argc && strcmp(argv[next], "--cgroup") == 0 && cgroup_count < 8) {
     char *spec = argv[next + 1];
     char *limit = strchr(spec, ':');
     if (limit != NULL) *limit++ = '\0';
-    const int length = snprintf(cgroups[cgroup_count], PATH_MAX, "%s.%d", spec, (int)getpid());
+    char(*dirs)[PATH_MAX] = cgroups[cgroup_count];
+    const int length = snprintf(dirs[0], PATH_MAX, "%s.%d", spec, (int)getpid());
     if (length < 0 || length >= PATH_MAX) {
       errno = ENAMETOOLONG;
       die(spec);
     }
-    if (mkdir(cgroups[cgroup_count], 0755) == -1) die(cgroups[cgroup_count]);
+    if (mkdir(dirs[0], 0755) == -1) die(dirs[0]);
+    if (levels == 3) {
+      char pid[16];
+      snprintf(pid, sizeof pid, "%d", (int)getpid());
+      join_path(dirs[1], dirs[0], pid);
+      if (mkdir(dirs[1], 0755) == -1) die(dirs[1]);
+      join_path(dirs[2], dirs[1], "container");
+      if (mkdir(dirs[2], 0755) == -1) die(dirs[2]);
+    }
     ++cgroup_count;
+    char control[PATH_MAX];
+    join_path(control, dirs[0], "cgroup.subtree_control");
+    const int v2 = levels == 3 && access(control, F_OK) == 0;
     while (limit != NULL) {
       char *rest = strchr(limit, ':');
       if (rest != NULL) *rest++ = '\0';
@@ -165,8 +188,14 @@ int main(int argc, char **argv) {
         return 125;
       }
       *value++ = '\0';
+      if (v2) {
+        /* memory.max: "+memory", so that the level below has the file. */
+        char enable[64];
+        snprintf(enable, sizeof enable, "+%.*s", (int)strcspn(limit, "."), limit);
+        write_file(control, enable);
+      }
       char path[PATH_MAX];
-      join_path(path, cgroups[cgroup_count - 1], limit);
+      join_path(path, dirs[limited], limit);
       write_file(path, value);
       limit = rest;
     }
@@ -197,7 +226,7 @@ int main(int argc, char **argv) {
     }
     for (int i = 0; i < cgroup_count; ++i) {
       char path[PATH_MAX];
-      join_path(path, cgroups[i], "cgroup.procs");
+      join_path(path, cgroups[i][levels - 1], "cgroup.procs");
       write_file(path, "0");
     }
     if (late != 0 && unshare(late) == -1) die("unshare(CLONE_NEWCGROUP)");
@@ -207,8 +236,10 @@ int main(int argc, char **argv) {
   const int status = wait_for(pid);
   for (int i = 0; i < cgroup_count; ++i) {
     /* The kernel frees a cgroup a moment after its last process has gone. */
-    while (rmdir(cgroups[i]) == -1) {
-      if (errno != EBUSY) die(cgroups[i]);
+    for (int level = levels - 1; level >= 0; --level) {
+      while (rmdir(cgroups[i][level]) == -1) {
+        if (errno != EBUSY) die(cgroups[i][level]);
+      }
     }
   }
   return status;

@@ -560,10 +560,11 @@ measure_row() {
          [ ! -e "$target_file" ] || fail "the container that 07 --enter joined left its pid file behind ($target_file)"
          row_line 07e "07-setns --enter" "cannot join a running container" ;;
     08) session 08 "$runs" root lab "$bin/08-cgroup -- $true_" unshare "unshare $u08 $true_" bwrap "$b08 $true_" \
-          floor "$floor $f08$floor_cgroups -- $true_"
+          floor "$floor $f08$floor_cgroups -- $true_" nested "$floor $f08 --nested$floor_cgroups -- $true_"
         row_line 08 08-cgroup ;;
     08l) session 08l "$runs" root lab "$bin/08-cgroup $limits -- $true_" unshare "bash -c '$cgroup_reference'" \
-           floor "$floor $f08$floor_limits -- $true_" lab04 "$bin/04-mount -- $true_"
+           floor "$floor $f08$floor_limits -- $true_" lab04 "$bin/04-mount -- $true_" \
+           nested "$floor $f08 --nested$floor_limits -- $true_"
          row_line 08l "08-cgroup limits" "makes no cgroup" ;;
   esac
 }
@@ -676,6 +677,23 @@ print("\n".join(text))
 sys.exit(1 if missed else 0)
 '
 
+# shape_note: for rows 08 and 08l, the floor again with lab 08's shape (three
+# directories per hierarchy, where the floor of the table makes one), and
+# lab 08 against it: how much of lab 08's ratio is that shape's kernel work.
+# No target of its own.
+shape_note() {
+  local id label lab nested said=""
+  for id in 08 08l; do
+    [ -s "$work/$id.stats" ] || continue
+    label="08-cgroup"
+    [ "$id" = 08 ] || label="08-cgroup limits"
+    lab=$(stat_of "$id" lab 2) nested=$(stat_of "$id" nested 2)
+    [ -n "$said" ] || printf '\n%s\n' "the floor with lab 08's shape (nslab/, nslab/PID with the limits, the leaf; in each hierarchy):"
+    said=1
+    awk -v l="$label" -v a="$lab" -v b="$nested" 'BEGIN { printf "  %-17s %5.2f ms, the lab %.2fx of it\n", l, b, a / b }'
+  done
+}
+
 notes() {
   cat <<EOF
 Each row is one session: its commands take turns, run by run, after a few
@@ -700,9 +718,11 @@ nothing else: no /proc mounted, no lo up, no propagation changed, no checks.
              its PID namespace. 07-setns also takes its root and working
              directory; nsenter --all and the floor do not. bwrap cannot join.
   08         as root: the namespaces of 05, a user namespace (0 mapped to 0) and
-             a cgroup namespace. 08-cgroup makes a cgroup per container (${#cg_roots[@]}
-             hierarchies here) and removes it; the floor does too (mkdir, the
-             child moves itself in, rmdir); unshare(1) and bwrap make none.
+             a cgroup namespace. 08-cgroup makes three directories per container
+             in each of its ${#cg_roots[@]} hierarchies here (nslab/, nslab/PID, the leaf) and
+             removes them; the floor makes one (mkdir, the child moves itself in,
+             rmdir), and for the lines under the table lab 08's three (--nested);
+             unshare(1) and bwrap make none.
   08 limits  --memory 64M --pids 64 --cpus 0.5; the reference does it by hand in
              bash (mkdir, the limits, unshare's child moved in, rmdir), the floor
              in C; bwrap makes no cgroup. lab 04: measured in the same session.
@@ -817,6 +837,9 @@ python3 -c "$report" "$work/rows.dat" "$work" "$runs" "$veth_runs" "$floor_link"
 status=$?
 set -e
 [ "$status" -le 1 ] || fail "the report failed"
+shape_note > "$work/shape.txt"
+tee -a "$work/table.txt" < "$work/shape.txt"
+sed 's/^  /- /' "$work/shape.txt" >> "$work/table.md"  # a Markdown list
 # A busy machine: said, since it changes what the wall times mean. The load
 # average when the runs began (the bench's own runs raise it later): above
 # one runnable task per processor, the others wait for a processor.

@@ -199,9 +199,16 @@ set +e
 # setpriv --pdeathsig: unshare dies with this script, even of SIGKILL; unshare's
 # --kill-child: the sandbox's first process dies with unshare — and with it
 # every process of the sandbox's PID namespace. Neither holds the cleaner's pipe.
-setpriv --pdeathsig KILL -- \
-  unshare --uts --ipc --net --mount --propagation private --pid --fork --kill-child --mount-proc \
-  -- sh -c 'ip link set lo up 2>/dev/null; exec "$@"' sandbox "$@" {cleaner_pipe}>&- &
+# trap - INT QUIT: bash starts a background command with SIGINT and SIGQUIT
+# ignored, and a script started so cannot trap them (POSIX), so the SIGINT
+# forwarded below would be lost on COMMAND; it gets them as this script got
+# them (ignored only when they were ignored here already).
+{
+  trap - INT QUIT
+  exec setpriv --pdeathsig KILL -- \
+    unshare --uts --ipc --net --mount --propagation private --pid --fork --kill-child --mount-proc \
+    -- sh -c 'ip link set lo up 2>/dev/null; exec "$@"' sandbox "$@" {cleaner_pipe}>&-
+} &
 sandbox=$!
 # (Should the cleaner have gone, the write fails rather than kill this script
 # with SIGPIPE; SIGPIPE is not ignored here, for the command would inherit that.)

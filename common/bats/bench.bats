@@ -74,6 +74,11 @@ nothing_left() {
   # Row 08l: the same, and lab 04 with the difference and its verdict.
   assert_line --regexp '^08-cgroup limits +[0-9.]+ .* [0-9.]+ +[-+][0-9.]+ +(pass|FAIL)$'
   assert_line --regexp '^targets: (all met|missed: .*)$'
+  # Under it, row 08l against the floor made in lab 08's shape, in the text and the Markdown.
+  assert_line --regexp "^the floor with lab 08's shape "
+  assert_line --regexp '^  08-cgroup limits +[0-9]+\.[0-9]{2} ms, the lab [0-9]+\.[0-9]{2}x of it$'
+  grep -qE '^  08-cgroup limits +[0-9.]+ ms, the lab [0-9.]+x of it$' "$OUT/table.txt"
+  grep -qE '^- 08-cgroup limits +[0-9.]+ ms, the lab [0-9.]+x of it$' "$OUT/table.md"
   if [ "$status" -eq 0 ]; then assert_line "targets: all met"; else assert_line --regexp '^targets: missed: '; fi
   assert_line --regexp '^host: no link, no address, no cgroup and no pid file of the runs is left'
   # The files: the same table, the Markdown, the data (label, medians, why bwrap has none).
