@@ -162,6 +162,7 @@ echo \$((n + 1)) > '$BATS_TEST_TMPDIR/calls'
   no_work_left
 }
 
+# serial: it judges the rate of a fake container program, which tests beside it would change
 @test "scripts/load.sh: with six hundreds, one slow hundred at the end is a burst, not drift; the last three slow are drift" {
   # The warm-up's 3 calls, then 600 containers, slowed from container FROM to TO.
   slowed() {
