@@ -685,8 +685,7 @@ shape_note() {
   local id label lab nested said=""
   for id in 08 08l; do
     [ -s "$work/$id.stats" ] || continue
-    label="08-cgroup"
-    [ "$id" = 08 ] || label="08-cgroup limits"
+    label=$(awk -F'|' -v id="$id" '$1 == id { print $2 }' "$work/rows.dat")
     lab=$(stat_of "$id" lab 2) nested=$(stat_of "$id" nested 2)
     [ -n "$said" ] || printf '\n%s\n' "the floor with lab 08's shape (nslab/, nslab/PID with the limits, the leaf; in each hierarchy):"
     said=1

@@ -137,7 +137,7 @@ DATA
 @test "Ctrl-C while lab 07's container is joined: exit 130, no output written, nothing left behind" {
   # Started with SIGINT at its default (a background job of a script ignores
   # it, and so would the script's trap): as from a terminal.
-  (exec python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
+  (with_sigint SIG_DFL \
     env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" "$SCRIPT" --only 07e --runs 100000 --out "$OUT" > "$BATS_TEST_TMPDIR/log" 2>&1) 3>&- &
   BENCH_PID=$!
   # Under way: the container it joins is running (the negative control of

@@ -372,6 +372,18 @@ running() {
   [ -n "$state" ] && [ "${state%% *}" != Z ]
 }
 
+# with_sigint DISPOSITION COMMAND [ARG...]: runs COMMAND with SIGINT and
+# SIGQUIT at DISPOSITION (SIG_DFL, as from a terminal, or SIG_IGN). A
+# background job of a script has both ignored, and a script started so cannot
+# trap them, so a test of Ctrl-C starts its script through this. It execs
+# (so that $! of "(with_sigint ...) &" is the script's PID): call it in a
+# subshell, or under run.
+with_sigint() {
+  exec python3 -c 'import os, signal, sys
+for number in (signal.SIGINT, signal.SIGQUIT): signal.signal(number, getattr(signal, sys.argv[1]))
+os.execvp(sys.argv[2], sys.argv[2:])' "$@"
+}
+
 # wait_exit PID SECONDS: waits for the background job PID to end, for
 # SECONDS at most; returns its exit status, or 124 when it still runs (then
 # it is not waited for), so that a hang fails the test with its output

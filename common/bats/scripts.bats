@@ -306,9 +306,10 @@ expect_parked_killed() {
 @test "scripts/sandbox.sh: COMMAND gets SIGINT and SIGQUIT as the sandbox got them: at their default from a terminal, ignored when ignored" {
   # bash starts a background command with both ignored, and a script started
   # so cannot trap them: a forwarded Ctrl-C would be lost on COMMAND.
-  sigign() { python3 -c 'import os, signal, sys
-signal.signal(signal.SIGINT, getattr(signal, sys.argv[1])); signal.signal(signal.SIGQUIT, getattr(signal, sys.argv[1]))
-os.execvp(sys.argv[2], sys.argv[2:])' "$1" env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" bash "$NSLAB_SOURCE_DIR/scripts/sandbox.sh" sh -c 'grep ^SigIgn: /proc/self/status' 3>&-; }
+  sigign() {
+    with_sigint "$1" env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" bash "$NSLAB_SOURCE_DIR/scripts/sandbox.sh" \
+      sh -c 'grep ^SigIgn: /proc/self/status' 3>&-
+  }
   run sigign SIG_DFL
   assert_success
   # SigIgn: bit 1 is SIGINT, bit 2 SIGQUIT.

@@ -220,7 +220,7 @@ DATA
 @test "Ctrl-C in the middle of the runs: exit 130, no output written, nothing left behind" {
   # Started with SIGINT at its default (a background job of a script ignores
   # it, and so would the script's trap): as from a terminal.
-  (exec python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
+  (with_sigint SIG_DFL \
     env NSLAB_GUARD="$NSLAB_GUARD_TOKEN" "$SCRIPT" --container-only --runs 100000 --out "$OUT" > "$BATS_TEST_TMPDIR/log" 2>&1) 3>&- &
   pid=$! MEASURE_PID=$!
   # Under way: its root filesystem made, a container running in it (the
